@@ -1,0 +1,35 @@
+//! Schema migrations for the pns gateway, portable across SQLite and PostgreSQL.
+//!
+//! One file per change; every change has a real `down()`. Foreign keys live inside `CREATE TABLE`
+//! (SQLite cannot add them later) and indexes are separate statements.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_bindings;
+mod m20261124_000002_create_x_numbers;
+mod m20261124_000003_create_callback_tables;
+mod m20261124_000004_create_reconcile_runs;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_bindings::Migration),
+            Box::new(m20261124_000002_create_x_numbers::Migration),
+            Box::new(m20261124_000003_create_callback_tables::Migration),
+            Box::new(m20261124_000004_create_reconcile_runs::Migration),
+        ]
+    }
+}
+
+/// A plain index over `cols` of `table`, as its own statement (works the same on SQLite and Postgres).
+fn index<I: Iden + Copy + 'static>(name: &str, table: I, cols: &[I]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for &col in cols {
+        index.col(col);
+    }
+    index
+}
