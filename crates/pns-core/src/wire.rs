@@ -1,0 +1,266 @@
+//! Bodies and query strings of the upstream REST API, field for field as on the wire (camelCase, plain
+//! strings and integers). Validation lives in the domain types; these structs only carry bytes faithfully.
+//! Responses keep undocumented fields in `extra`, because the platform's echo is not fully documented.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::phone::PhoneNumber;
+use crate::types::WireBool;
+
+/// Bind (POST), modify (PUT), unbind (DELETE) and query (GET) all share this path.
+pub const BIND_PATH: &str = "/rest/caas/relationnumber/partners/v1.0";
+/// GET, answers 301 with the recording's download URL in `Location`.
+pub const RECORD_URL_PATH: &str = "/rest/provision/voice/record/v1.0";
+pub const CALL_STOP_PATH: &str = "/rest/httpsessions/callStop/v2.0";
+
+/// Ringback tones played before the call is connected (file names approved in the console).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreVoice {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_hint_tone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callee_hint_tone: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BindRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area_match_mode: Option<String>,
+    pub caller_num: String,
+    pub callee_num: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_direction: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_flag: Option<WireBool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_hint_tone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_min_voice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_sms: Option<WireBool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_voice: Option<PreVoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+}
+
+impl BindRequest {
+    /// The two required fields, from validated numbers; everything else defaults to "omit".
+    pub fn new(caller: &PhoneNumber, callee: &PhoneNumber) -> Self {
+        Self {
+            caller_num: caller.as_str().to_owned(),
+            callee_num: callee.as_str().to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BindResponse {
+    pub resultcode: String,
+    #[serde(default)]
+    pub resultdesc: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callee_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_direction: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<u16>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// PUT body: only `subscription_id` is required; omitted fields keep their value on the platform.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifyRequest {
+    pub subscription_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callee_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_direction: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_min_voice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_sms: Option<WireBool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_flag: Option<WireBool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_voice: Option<PreVoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+}
+
+/// The answer of modify, unbind, call stop, and of every error.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultResponse {
+    pub resultcode: String,
+    #[serde(default)]
+    pub resultdesc: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ResultResponse {
+    pub fn new(resultcode: impl Into<String>, resultdesc: impl Into<String>) -> Self {
+        Self {
+            resultcode: resultcode.into(),
+            resultdesc: resultdesc.into(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn success() -> Self {
+        Self::new("0", "Success")
+    }
+}
+
+/// DELETE query string. Beware: `relation_num` alone removes EVERY binding on that X.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnbindParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation_num: Option<String>,
+}
+
+/// GET query string.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callee_num: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_index: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryResponse {
+    pub resultcode: String,
+    #[serde(default)]
+    pub resultdesc: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_count: Option<u64>,
+    #[serde(default)]
+    pub relation_num_list: Vec<BindingInfo>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One entry of `relationNumList`. Only the first four fields are documented as always present.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BindingInfo {
+    pub subscription_id: String,
+    pub relation_num: String,
+    pub caller_num: String,
+    pub callee_num: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_direction: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribe_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_flag: Option<WireBool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_sms: Option<WireBool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// GET query string of the recording-URL call; both values come from a CDR.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordUrlParams {
+    pub record_domain: String,
+    pub file_name: String,
+}
+
+/// `{"sessionid": "...", "signal": "call_stop"}`; the keys are lowercase on the wire.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallStopRequest {
+    pub sessionid: String,
+    pub signal: String,
+}
+
+impl CallStopRequest {
+    pub const SIGNAL: &'static str = "call_stop";
+
+    pub fn new(session_id: impl Into<String>) -> Self {
+        Self {
+            sessionid: session_id.into(),
+            signal: Self::SIGNAL.to_owned(),
+        }
+    }
+}
+
+/// A JSON decoding failure that names the offending field, e.g. `relationNumList[0].callerNum`.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[error("{path}: {message}")]
+pub struct DecodeError {
+    /// `.` when the problem is the document itself (not JSON, wrong top-level type).
+    pub path: String,
+    pub message: String,
+}
+
+/// Decodes a JSON body, reporting the path of the field that failed.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Like [`decode`], from an already parsed value.
+pub fn decode_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        message: e.into_inner().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
