@@ -4,16 +4,21 @@
 //! implements it over HTTPS. Requests are built in [`request`] and answers parsed in [`response`], both pure;
 //! the client only signs, sends, reads and retries.
 
+mod client;
 mod error;
+mod pages;
 pub mod request;
 pub mod response;
+mod retry;
 
 use async_trait::async_trait;
 use pns_core::phone::PhoneNumber;
 use pns_core::types::SubscriptionId;
 use pns_core::wire::{BindRequest, BindResponse, ModifyRequest, QueryParams, QueryResponse};
 
+pub use client::{ClientConfig, HuaweiClient};
 pub use error::UpstreamError;
+pub use pages::{PAGE_SIZE, query_all_on_x};
 
 /// The platform operations the gateway uses.
 #[async_trait]
