@@ -245,21 +245,39 @@ pub struct DecodeError {
     pub message: String,
 }
 
+impl DecodeError {
+    /// serde reports a missing field at the enclosing object (`feeLst[3]`, "missing field `icid`"); move
+    /// the name into the path so every error points at the field itself (`feeLst[3].icid`).
+    fn new(path: String, message: String) -> Self {
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(field, _)| field.to_owned());
+        match missing {
+            Some(field) => Self {
+                path: if path == "." {
+                    field
+                } else {
+                    format!("{path}.{field}")
+                },
+                message: "missing field".to_owned(),
+            },
+            None => Self { path, message },
+        }
+    }
+}
+
 /// Decodes a JSON body, reporting the path of the field that failed.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| DecodeError {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| DecodeError::new(e.path().to_string(), e.inner().to_string()))
 }
 
 /// Like [`decode`], from an already parsed value.
 pub fn decode_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
-        path: e.path().to_string(),
-        message: e.into_inner().to_string(),
-    })
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| DecodeError::new(e.path().to_string(), e.inner().to_string()))
 }
 
 #[cfg(test)]
