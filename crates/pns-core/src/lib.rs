@@ -5,6 +5,7 @@
 pub mod aksk;
 pub mod callback;
 pub mod phone;
+mod redact;
 pub mod result_code;
 pub mod types;
 pub mod wire;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::phone::PhoneNumber;
+use crate::redact::debug_masking;
 use crate::types::WireBool;
 
 /// Bind (POST), modify (PUT), unbind (DELETE) and query (GET) all share this path.
@@ -25,7 +26,7 @@ pub struct PreVoice {
     pub callee_hint_tone: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,7 +68,7 @@ impl BindRequest {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindResponse {
     pub resultcode: String,
@@ -92,7 +93,7 @@ pub struct BindResponse {
 }
 
 /// PUT body: only `subscription_id` is required; omitted fields keep their value on the platform.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyRequest {
     pub subscription_id: String,
@@ -153,7 +154,7 @@ pub struct UnbindParams {
 }
 
 /// GET query string.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryParams {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +186,7 @@ pub struct QueryResponse {
 }
 
 /// One entry of `relationNumList`. Only the first four fields are documented as always present.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindingInfo {
     pub subscription_id: String,
@@ -235,6 +236,70 @@ impl CallStopRequest {
         }
     }
 }
+
+debug_masking!(BindRequest {
+    plain: [
+        relation_num,
+        area_code,
+        area_match_mode,
+        call_direction,
+        duration,
+        record_flag,
+        record_hint_tone,
+        max_duration,
+        last_min_voice,
+        private_sms,
+        pre_voice,
+        user_data
+    ],
+    masked: [caller_num, callee_num],
+});
+debug_masking!(BindResponse {
+    plain: [
+        resultcode,
+        resultdesc,
+        subscription_id,
+        relation_num,
+        call_direction,
+        duration,
+        max_duration,
+        extra
+    ],
+    masked: [caller_num, callee_num],
+});
+debug_masking!(ModifyRequest {
+    plain: [
+        subscription_id,
+        call_direction,
+        duration,
+        max_duration,
+        last_min_voice,
+        private_sms,
+        record_flag,
+        pre_voice,
+        user_data
+    ],
+    masked: [caller_num, callee_num],
+});
+debug_masking!(QueryParams {
+    plain: [subscription_id, relation_num, page_index, page_size],
+    masked: [caller_num, callee_num],
+});
+debug_masking!(BindingInfo {
+    plain: [
+        subscription_id,
+        relation_num,
+        call_direction,
+        duration,
+        max_duration,
+        subscribe_time,
+        record_flag,
+        private_sms,
+        user_data,
+        extra
+    ],
+    masked: [caller_num, callee_num],
+});
 
 /// A JSON decoding failure that names the offending field, e.g. `relationNumList[0].callerNum`.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::redact::debug_masking;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallEventType {
@@ -43,7 +45,7 @@ pub struct CallEvent {
     pub status_info: StatusInfo,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusInfo {
     /// UTC `yyyy-MM-dd HH:mm:ss`; see [`crate::wire_time::parse_event_time`].
@@ -66,6 +68,19 @@ pub struct StatusInfo {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+debug_masking!(StatusInfo {
+    plain: [
+        timestamp,
+        session_id,
+        subscription_id,
+        user_data,
+        state_code,
+        state_desc,
+        extra
+    ],
+    masked: [caller, called],
+});
 
 /// What a `disconnect` event's `stateCode` means (the documented main codes).
 pub fn state_code_meaning(code: i64) -> &'static str {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::redact::debug_masking;
 use crate::wire_time::parse_event_time;
 
 /// The platform merges CDRs of calls that end close together, at most this many per push.
@@ -17,7 +18,7 @@ pub struct FeeNotification {
 }
 
 /// One call record. Times are UTC `yyyy-MM-dd HH:mm:ss`. `icid` identifies the record (dedupe key).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FeeRecord {
     pub icid: String,
@@ -90,6 +91,41 @@ pub struct FeeRecord {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+debug_masking!(FeeRecord {
+    plain: [
+        icid,
+        direction,
+        sp_id,
+        app_key,
+        bind_num,
+        session_id,
+        subscription_id,
+        call_in_time,
+        fwd_start_time,
+        fwd_alerting_time,
+        fwd_answer_time,
+        call_end_time,
+        fail_time,
+        fwd_unasw_rsn,
+        ul_fail_reason,
+        sip_status_code,
+        call_out_unasw_rsn,
+        record_flag,
+        record_start_time,
+        record_domain,
+        record_bucket_name,
+        record_object_name,
+        tts_play_times,
+        tts_trans_duration,
+        mpty_id,
+        service_type,
+        host_name,
+        user_data,
+        extra
+    ],
+    masked: [caller_num, callee_num, fwd_display_num, fwd_dst_num],
+});
 
 impl FeeRecord {
     /// Connected iff `fwdAnswerTime` is present (the documented rule; `ulFailReason` is not reliable).

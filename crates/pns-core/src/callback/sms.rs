@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::redact::{Masked, debug_masking};
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NotificationMode {
     /// Informational: answer 200 with an empty body.
@@ -21,7 +23,7 @@ pub struct SmsNotification {
     pub sms_event: SmsEvent,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsEvent {
     pub sms_identifier: String,
@@ -51,8 +53,24 @@ pub struct SmsEvent {
     pub extra: Map<String, Value>,
 }
 
+debug_masking!(SmsEvent {
+    plain: [
+        sms_identifier,
+        notification_mode,
+        virtual_number,
+        event,
+        time_stamp,
+        subscription_id,
+        send_result,
+        ext_info,
+        extra
+    ],
+    masked: [calling, called],
+    redacted: [sms_content],
+});
+
 /// The answer to a `Block` notification.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum SmsDecision {
     /// Deliver to `called`, showing `calling` as the sender (normally X).
     Route {
@@ -60,6 +78,19 @@ pub enum SmsDecision {
         calling: String,
     },
     Discard,
+}
+
+impl std::fmt::Debug for SmsDecision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Route { called, calling } => f
+                .debug_struct("Route")
+                .field("called", &Masked(called))
+                .field("calling", &Masked(calling))
+                .finish(),
+            Self::Discard => f.write_str("Discard"),
+        }
+    }
 }
 
 impl SmsDecision {
