@@ -1,0 +1,14 @@
+pub use super::binding_parties::Entity as BindingParties;
+pub use super::bindings::Entity as Bindings;
+pub use super::call_events::Entity as CallEvents;
+pub use super::calls::Entity as Calls;
+pub use super::cdrs::Entity as Cdrs;
+pub use super::idempotency_keys::Entity as IdempotencyKeys;
+pub use super::job_leases::Entity as JobLeases;
+pub use super::orphan_bindings::Entity as OrphanBindings;
+pub use super::raw_callbacks::Entity as RawCallbacks;
+pub use super::reconcile_findings::Entity as ReconcileFindings;
+pub use super::reconcile_runs::Entity as ReconcileRuns;
+pub use super::sms_messages::Entity as SmsMessages;
+pub use super::x_number_status_events::Entity as XNumberStatusEvents;
+pub use super::x_numbers::Entity as XNumbers;

@@ -1,0 +1,25 @@
+//! An X number in the pool, with its platform status and how many bindings use it.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "x_numbers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub number: String,
+    pub area_code: String,
+    pub capacity: i32,
+    pub reserved: bool,
+    /// normal | suspended | unavailable | frozen
+    pub status: String,
+    pub status_cause: Option<i32>,
+    pub status_updated_at: Option<DateTimeUtc>,
+    pub in_use: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
