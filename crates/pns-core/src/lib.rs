@@ -19,8 +19,9 @@ pub use callback::{
     NotificationMode, NumStatusInfo, NumStatusNotification, SmsDecision, SmsEvent, SmsNotification,
     StatusInfo, XNumberStatus,
 };
-pub use phone::PhoneNumber;
+pub use phone::{PhoneNumber, mask};
 pub use result_code::{ResultClass, ResultCode};
 pub use types::{
     BindingDuration, CallDirection, DomainError, MaxCallDuration, SubscriptionId, WireBool,
 };
+pub use wire::DecodeError;

@@ -32,8 +32,7 @@ pub struct XAksk<'a> {
 
 impl<'a> XAksk<'a> {
     /// `UsernameToken Username="..",PasswordDigest="..",Nonce="..",Created=".."`: exactly these four
-    /// attributes, each once, in any order, values in double quotes (no escapes). Optional spaces after a
-    /// comma are tolerated, as in other HTTP auth headers.
+    /// attributes, each once, in any order, values in double quotes (no escapes), no spaces between them.
     pub fn parse(header: &'a str) -> Result<Self, AkskError> {
         let mut rest = header
             .strip_prefix(PREFIX)
@@ -64,8 +63,7 @@ impl<'a> XAksk<'a> {
             }
             rest = after_value
                 .strip_prefix(',')
-                .ok_or(AkskError::Malformed(BAD_SYNTAX))?
-                .trim_start_matches(' ');
+                .ok_or(AkskError::Malformed(BAD_SYNTAX))?;
         }
 
         let username = username

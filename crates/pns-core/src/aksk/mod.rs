@@ -27,6 +27,8 @@ pub use verifier::Verifier;
 pub const AUTHORIZATION: &str = r#"AKSK realm="SDP",profile="UsernameToken",type="Appkey""#;
 /// `Created`: UTC, second precision, literal `Z`.
 pub const CREATED_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+/// The usual allowed clock skew, in both directions (the platform does not publish its own).
+pub const DEFAULT_SKEW_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
 pub const AUTHORIZATION_HEADER: &str = "Authorization";
 pub const X_AKSK_HEADER: &str = "X-AKSK";
 
@@ -68,7 +70,8 @@ impl Credentials {
         self.sign_with(&new_nonce(), Utc::now())
     }
 
-    /// Signs with the given nonce and time (tests, and replaying the samples' vectors).
+    /// Signs with the given nonce and time (tests, and replaying the samples' vectors). The nonce must be
+    /// 1-128 ASCII letters/digits, or the platform (and [`Verifier`]) will refuse the header.
     pub fn sign_with(&self, nonce: &str, created: DateTime<Utc>) -> SignedHeaders {
         let created = format_created(created);
         let digest = password_digest(self.app_secret.expose_secret(), nonce, &created);
