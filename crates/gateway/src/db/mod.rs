@@ -1,0 +1,59 @@
+//! Database connection, migrations, and the small helpers every repository module needs.
+
+pub mod entity;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+    TransactionTrait,
+};
+
+/// Connects to SQLite or PostgreSQL with a bounded pool.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let is_sqlite = url.starts_with("sqlite:");
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(if is_sqlite {
+            max_connections.min(8)
+        } else {
+            max_connections
+        })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    // WAL lets readers proceed during a write; busy_timeout makes writers queue instead of failing.
+    // Set per connection, so every pooled connection gets them.
+    options.map_sqlx_sqlite_opts(|opts| {
+        opts.busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true)
+            .pragma("journal_mode", "WAL")
+            .pragma("synchronous", "NORMAL")
+    });
+    let db = Database::connect(options).await?;
+    Ok(db)
+}
+
+/// Brings the schema up to date. On PostgreSQL several instances may start at once: an advisory
+/// lock held by the migrating transaction makes them take turns (sea-orm-migration takes none).
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(7242624001)")
+        .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// True when the database has no migration left to apply (used by `/readyz`).
+pub async fn migrations_applied(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.is_empty())
+}
+
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

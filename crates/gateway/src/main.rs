@@ -1,0 +1,81 @@
+//! Thin binary: load settings, start tracing, run a subcommand.
+
+use clap::{Parser, Subcommand};
+use gateway::settings::Settings;
+use gateway::startup::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "gateway",
+    version,
+    about = "pns: binding gateway for Huawei PrivateNumber AXB"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Mint a JWT with the configured PNS_JWT_SECRET.
+    Token {
+        #[arg(long)]
+        app: String,
+        /// Space-separated: bindings:read bindings:write admin
+        #[arg(long)]
+        scope: String,
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", gateway::openapi::document());
+        return Ok(());
+    }
+    let settings = Settings::load()?;
+    gateway::telemetry::init(settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "pns gateway listening");
+            if let Some(token) = app.admin_token() {
+                // Printed, not logged: a developer convenience of sandbox mode only.
+                println!("\nSandbox admin token (24 h):\n\n  export TOKEN={token}\n");
+                println!("Swagger UI: http://127.0.0.1:{}/swagger-ui/\n", app.port());
+            }
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = gateway::db::connect(&settings.database_url, 2).await?;
+            gateway::db::migrate(&db).await?;
+            println!("migrations applied");
+        }
+        Command::Token { app, scope, ttl } => {
+            let secret = settings
+                .jwt_secret
+                .ok_or_else(|| anyhow::anyhow!("PNS_JWT_SECRET must be set to mint a token"))?;
+            let jwt = gateway::auth::JwtConfig::new(
+                &secret,
+                &settings.jwt_audience,
+                settings.jwt_issuer.as_deref(),
+            );
+            println!(
+                "{}",
+                jwt.mint(&app, &scope, ttl)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+            );
+        }
+        Command::Openapi => unreachable!("handled above"),
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! What apps send and receive for bindings. Field names follow Huawei's where they overlap.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::db::entity::bindings;
+
+/// Ringback tones played before the call is connected (files approved in the Huawei console).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreVoiceIn {
+    pub caller_hint_tone: Option<String>,
+    pub callee_hint_tone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BindingIn {
+    /// Real number A, E.164 (`+8618612345678`).
+    #[schema(example = "+8618612345678")]
+    pub caller_num: String,
+    /// Real number B, E.164.
+    #[schema(example = "+8618612345679")]
+    pub callee_num: String,
+    /// X number; omit it to let the gateway pick one from its pool.
+    pub relation_num: Option<String>,
+    /// City code such as `0755`, used to pick X.
+    pub area_code: Option<String>,
+    /// `strict` (default) or `loose`: whether another city may be used when `areaCode` has no free X.
+    pub area_match_mode: Option<AreaMatchMode>,
+    /// 0 both ways (default), 1 only A->B, 2 only B->A.
+    pub call_direction: Option<u8>,
+    /// Seconds until the binding expires, 0..=7776000; 0 or absent: never.
+    pub duration: Option<u32>,
+    /// Longest single call in minutes, 0..=1440; 0: no limit.
+    pub max_duration: Option<u16>,
+    pub record_flag: Option<bool>,
+    pub record_hint_tone: Option<String>,
+    pub last_min_voice: Option<String>,
+    pub private_sms: Option<bool>,
+    pub pre_voice: Option<PreVoiceIn>,
+    /// Echoed in call events; 1-256 characters, no `{` or `}`.
+    pub user_data: Option<String>,
+    /// Your own reference (an order id, say), searchable with `externalRef`.
+    pub external_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AreaMatchMode {
+    Strict,
+    Loose,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BindingPatch {
+    pub caller_num: Option<String>,
+    pub callee_num: Option<String>,
+    pub call_direction: Option<u8>,
+    /// Restarts the expiry clock from now.
+    pub duration: Option<u32>,
+    pub max_duration: Option<u16>,
+    pub last_min_voice: Option<String>,
+    pub private_sms: Option<bool>,
+    pub record_flag: Option<bool>,
+    pub pre_voice: Option<PreVoiceIn>,
+    pub user_data: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BindingStatus {
+    /// Written before the platform answered; resolved by reconciliation if the answer was lost.
+    Pending,
+    Active,
+    Unbound,
+    Expired,
+    Failed,
+}
+
+impl BindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Unbound => "unbound",
+            Self::Expired => "expired",
+            Self::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "active" => Self::Active,
+            "unbound" => Self::Unbound,
+            "expired" => Self::Expired,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+    /// Ended bindings are history: never changed or unbound again.
+    pub fn is_ended(self) -> bool {
+        matches!(self, Self::Unbound | Self::Expired | Self::Failed)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BindingOut {
+    pub id: Uuid,
+    pub app_id: String,
+    pub subscription_id: Option<String>,
+    pub relation_num: Option<String>,
+    pub caller_num: String,
+    pub callee_num: String,
+    pub call_direction: i16,
+    pub duration: i32,
+    pub max_duration: i32,
+    pub record_flag: bool,
+    pub private_sms: Option<bool>,
+    pub user_data: Option<String>,
+    pub external_ref: Option<String>,
+    pub area_code: Option<String>,
+    pub status: BindingStatus,
+    /// The platform's resultcode when the binding failed.
+    pub upstream_code: Option<String>,
+    pub upstream_desc: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+    pub call_count: i32,
+    pub last_call_at: Option<DateTime<Utc>>,
+    pub total_talk_seconds: i64,
+}
+
+impl From<bindings::Model> for BindingOut {
+    fn from(m: bindings::Model) -> Self {
+        Self {
+            id: m.id,
+            app_id: m.app_id,
+            subscription_id: m.subscription_id,
+            relation_num: m.relation_num,
+            caller_num: m.caller_num,
+            callee_num: m.callee_num,
+            call_direction: m.call_direction,
+            duration: m.duration,
+            max_duration: m.max_duration,
+            record_flag: m.record_flag,
+            private_sms: m.private_sms,
+            user_data: m.user_data,
+            external_ref: m.external_ref,
+            area_code: m.area_code,
+            status: BindingStatus::parse(&m.status).unwrap_or(BindingStatus::Pending),
+            upstream_code: m.upstream_code,
+            upstream_desc: m.upstream_desc,
+            expires_at: m.expires_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            ended_at: m.ended_at,
+            end_reason: m.end_reason,
+            call_count: m.call_count,
+            last_call_at: m.last_call_at,
+            total_talk_seconds: m.total_talk_seconds,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BindingFilter {
+    pub status: Option<BindingStatus>,
+    pub relation_num: Option<String>,
+    /// A or B.
+    pub number: Option<String>,
+    pub external_ref: Option<String>,
+    pub subscription_id: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// 1..=200, default 50.
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BindingPage {
+    pub items: Vec<BindingOut>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}

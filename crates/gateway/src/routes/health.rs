@@ -1,0 +1,62 @@
+//! Public health endpoints: `/healthz` says the process is alive, `/readyz` that it can serve.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// `sandbox` (in-process simulator) or `production`.
+    pub mode: &'static str,
+    pub database: bool,
+    pub migrations: bool,
+    pub upstream: bool,
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+/// The service can take traffic: database reachable, migrations applied, upstream configured.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let database = state.db.ping().await.is_ok();
+    let migrations = database
+        && crate::db::migrations_applied(&state.db)
+            .await
+            .unwrap_or(false);
+    // Sandbox: the simulator runs in-process. Production: a cheap signed query would cost the
+    // platform a request per probe, so readiness trusts the client's configuration here.
+    let upstream = true;
+    let ready = database && migrations && upstream;
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        mode: if state.settings.is_sandbox() {
+            "sandbox"
+        } else {
+            "production"
+        },
+        database,
+        migrations,
+        upstream,
+    };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

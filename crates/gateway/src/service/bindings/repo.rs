@@ -1,0 +1,198 @@
+//! The binding table and its invariant rows. Every state change of a binding goes through here, in
+//! one transaction with its `binding_parties` rows, so the AXB invariant (on one X a real number is in
+//! at most one pending/active binding) is enforced by the database's primary key.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::db::entity::binding_parties::{self, Entity as BindingParties};
+use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::db::is_unique_violation;
+use crate::routes::bindings::dto::BindingStatus;
+
+/// A party already bound on that X: the conflicting number, for the 409 message.
+#[derive(Debug)]
+pub struct PartyTaken(pub String);
+
+pub enum InsertError {
+    PartyTaken(PartyTaken),
+    Db(DbErr),
+}
+
+impl From<DbErr> for InsertError {
+    fn from(e: DbErr) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Claims (X, party) for a binding. Fails with the first party already bound on X.
+pub async fn claim_parties<C: ConnectionTrait>(
+    conn: &C,
+    binding_id: Uuid,
+    relation_num: &str,
+    parties: &[&str],
+) -> Result<(), InsertError> {
+    for party in parties {
+        let row = binding_parties::ActiveModel {
+            relation_num: Set(relation_num.to_owned()),
+            party_num: Set((*party).to_owned()),
+            binding_id: Set(binding_id),
+        };
+        match BindingParties::insert(row)
+            .exec_without_returning(conn)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(InsertError::PartyTaken(PartyTaken((*party).to_owned())));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+pub async fn release_parties<C: ConnectionTrait>(
+    conn: &C,
+    binding_id: Uuid,
+    parties: Option<&[&str]>,
+) -> Result<(), DbErr> {
+    let mut delete =
+        BindingParties::delete_many().filter(binding_parties::Column::BindingId.eq(binding_id));
+    if let Some(parties) = parties {
+        delete = delete.filter(binding_parties::Column::PartyNum.is_in(parties.iter().copied()));
+    }
+    delete.exec(conn).await?;
+    Ok(())
+}
+
+/// Writes the `pending` row (and, when X is known, its party claims) before any upstream call.
+pub async fn insert_pending(
+    db: &DatabaseConnection,
+    row: bindings::ActiveModel,
+    claim: Option<(&str, [&str; 2])>,
+) -> Result<bindings::Model, InsertError> {
+    let txn = db.begin().await?;
+    let model = row.insert(&txn).await?;
+    if let Some((x, parties)) = claim {
+        claim_parties(&txn, model.id, x, &parties).await?;
+    }
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub struct Activation<'a> {
+    pub subscription_id: &'a str,
+    pub relation_num: &'a str,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Parties to claim now: the platform picked X, so they could not be claimed before.
+    pub claim: Option<[&'a str; 2]>,
+}
+
+/// The platform bound it: `pending` -> `active`.
+pub async fn activate(
+    db: &DatabaseConnection,
+    id: Uuid,
+    activation: Activation<'_>,
+) -> Result<bindings::Model, InsertError> {
+    let txn = db.begin().await?;
+    if let Some(parties) = activation.claim {
+        claim_parties(&txn, id, activation.relation_num, &parties).await?;
+    }
+    Bindings::update_many()
+        .col_expr(
+            bindings::Column::Status,
+            Expr::value(BindingStatus::Active.as_str()),
+        )
+        .col_expr(
+            bindings::Column::SubscriptionId,
+            Expr::value(activation.subscription_id),
+        )
+        .col_expr(
+            bindings::Column::RelationNum,
+            Expr::value(activation.relation_num),
+        )
+        .col_expr(
+            bindings::Column::ExpiresAt,
+            Expr::value(activation.expires_at),
+        )
+        .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            bindings::Column::Version,
+            Expr::col(bindings::Column::Version).add(1),
+        )
+        .filter(bindings::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let model = Bindings::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Ends a binding (failed, unbound, expired) and frees its parties, once: a binding already ended
+/// keeps its first end. Returns the row as it is afterwards.
+pub async fn end(
+    db: &DatabaseConnection,
+    id: Uuid,
+    status: BindingStatus,
+    reason: &str,
+    upstream: Option<(String, String)>,
+) -> Result<bindings::Model, DbErr> {
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let mut update = Bindings::update_many()
+        .col_expr(bindings::Column::Status, Expr::value(status.as_str()))
+        .col_expr(bindings::Column::EndReason, Expr::value(reason))
+        .col_expr(bindings::Column::EndedAt, Expr::value(now))
+        .col_expr(bindings::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            bindings::Column::Version,
+            Expr::col(bindings::Column::Version).add(1),
+        );
+    if let Some((code, desc)) = upstream {
+        update = update
+            .col_expr(bindings::Column::UpstreamCode, Expr::value(code))
+            .col_expr(bindings::Column::UpstreamDesc, Expr::value(desc));
+    }
+    let result = update
+        .filter(bindings::Column::Id.eq(id))
+        .filter(bindings::Column::Status.is_in([
+            BindingStatus::Pending.as_str(),
+            BindingStatus::Active.as_str(),
+        ]))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 1 {
+        release_parties(&txn, id, None).await?;
+    }
+    let model = Bindings::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Which of these parties already hold a binding on X (for a precise 409 before any upstream call).
+pub async fn taken_parties(
+    db: &DatabaseConnection,
+    relation_num: &str,
+    parties: &[&str],
+) -> Result<Vec<String>, DbErr> {
+    Ok(BindingParties::find()
+        .filter(binding_parties::Column::RelationNum.eq(relation_num))
+        .filter(binding_parties::Column::PartyNum.is_in(parties.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.party_num)
+        .collect())
+}

@@ -1,0 +1,285 @@
+//! Typed settings: defaults -> optional TOML file (`PNS_CONFIG_FILE`) -> `PNS_*` environment variables,
+//! validated once at start with an error naming the offending key.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawSettings {
+    pub listen: String,
+    pub database_url: String,
+    pub upstream_url: Option<String>,
+    pub app_key: Option<String>,
+    pub app_secret: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub jwt_audience: String,
+    pub jwt_issuer: Option<String>,
+    pub upstream_connect_timeout_ms: u64,
+    pub upstream_timeout_ms: u64,
+    pub upstream_max_retries: u32,
+    pub upstream_ca_file: Option<String>,
+    pub callback_verify: bool,
+    pub callback_window_secs: u64,
+    pub callback_allow_ips: Option<String>,
+    pub public_url: Option<String>,
+    pub body_limit_bytes: usize,
+    pub callback_body_limit_bytes: usize,
+    pub db_max_connections: u32,
+    pub sandbox_numbers: String,
+    pub log_format: String,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://pns.db?mode=rwc".into(),
+            upstream_url: None,
+            app_key: None,
+            app_secret: None,
+            jwt_secret: None,
+            jwt_audience: "pns-gateway".into(),
+            jwt_issuer: None,
+            upstream_connect_timeout_ms: 2_000,
+            upstream_timeout_ms: 5_000,
+            upstream_max_retries: 2,
+            upstream_ca_file: None,
+            callback_verify: true,
+            callback_window_secs: 300,
+            callback_allow_ips: None,
+            public_url: None,
+            body_limit_bytes: 64 * 1024,
+            callback_body_limit_bytes: 1024 * 1024,
+            db_max_connections: 16,
+            sandbox_numbers: "+8617000000001@0755,+8617000000002@0755,+8617000000003@0755,+8617000000004@010,+8617000000005@010".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Where bindings go: the real platform, or the in-process simulator.
+#[derive(Debug, Clone)]
+pub enum UpstreamMode {
+    Production {
+        url: url::Url,
+        app_key: String,
+        app_secret: SecretString,
+        ca_file: Option<String>,
+    },
+    Sandbox {
+        numbers: Vec<(String, String)>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: String,
+    pub database_url: String,
+    pub upstream: UpstreamMode,
+    /// None only in sandbox mode, where one is generated at start.
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_audience: String,
+    pub jwt_issuer: Option<String>,
+    pub upstream_connect_timeout: Duration,
+    pub upstream_timeout: Duration,
+    pub upstream_max_retries: u32,
+    pub callback_verify: bool,
+    pub callback_window: Duration,
+    pub callback_allow_ips: Vec<IpAddr>,
+    pub public_url: Option<String>,
+    pub body_limit_bytes: usize,
+    pub callback_body_limit_bytes: usize,
+    pub db_max_connections: u32,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {key}: {reason}")]
+pub struct SettingsError {
+    pub key: String,
+    pub reason: String,
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        key: key.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Loads from the process environment (and `PNS_CONFIG_FILE` when set).
+    pub fn load() -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Ok(path) = std::env::var("PNS_CONFIG_FILE") {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let figment = figment.merge(Env::prefixed("PNS_").ignore(&["config_file"]));
+        let raw: RawSettings = figment.extract().map_err(|e| {
+            let key = e.path.last().map(|k| format!("PNS_{}", k.to_uppercase()));
+            invalid(
+                key.as_deref().unwrap_or("configuration"),
+                e.kind.to_string(),
+            )
+        })?;
+        Self::from_raw(raw)
+    }
+
+    pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
+        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        if raw.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "PNS_LISTEN",
+                format!("`{}` is not host:port", raw.listen),
+            ));
+        }
+        if raw.database_url.is_empty() {
+            return Err(invalid("PNS_DATABASE_URL", "must not be empty"));
+        }
+        let jwt_secret = non_empty(raw.jwt_secret);
+        let upstream = match non_empty(raw.upstream_url) {
+            Some(url) => {
+                let url = url::Url::parse(&url)
+                    .map_err(|e| invalid("PNS_UPSTREAM_URL", e.to_string()))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(invalid("PNS_UPSTREAM_URL", "must be http:// or https://"));
+                }
+                let app_key = non_empty(raw.app_key).ok_or_else(|| {
+                    invalid("PNS_APP_KEY", "required when PNS_UPSTREAM_URL is set")
+                })?;
+                let app_secret = non_empty(raw.app_secret).ok_or_else(|| {
+                    invalid("PNS_APP_SECRET", "required when PNS_UPSTREAM_URL is set")
+                })?;
+                if jwt_secret.is_none() {
+                    return Err(invalid(
+                        "PNS_JWT_SECRET",
+                        "required when PNS_UPSTREAM_URL is set",
+                    ));
+                }
+                UpstreamMode::Production {
+                    url,
+                    app_key,
+                    app_secret: app_secret.into(),
+                    ca_file: non_empty(raw.upstream_ca_file),
+                }
+            }
+            None => UpstreamMode::Sandbox {
+                numbers: parse_sandbox_numbers(&raw.sandbox_numbers)?,
+            },
+        };
+        if jwt_secret.as_ref().is_some_and(|secret| secret.len() < 32) {
+            return Err(invalid("PNS_JWT_SECRET", "must be at least 32 characters"));
+        }
+        let callback_allow_ips = match non_empty(raw.callback_allow_ips) {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|ip| ip.trim().parse::<IpAddr>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| invalid("PNS_CALLBACK_ALLOW_IPS", e.to_string()))?,
+        };
+        let log_format = match raw.log_format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "PNS_LOG_FORMAT",
+                    format!("`{other}`: use text or json"),
+                ));
+            }
+        };
+        if raw.upstream_timeout_ms == 0 {
+            return Err(invalid("PNS_UPSTREAM_TIMEOUT_MS", "must be > 0"));
+        }
+        if raw.body_limit_bytes == 0 || raw.callback_body_limit_bytes == 0 {
+            return Err(invalid("PNS_BODY_LIMIT_BYTES", "body limits must be > 0"));
+        }
+        Ok(Self {
+            listen: raw.listen,
+            database_url: raw.database_url,
+            upstream,
+            jwt_secret: jwt_secret.map(SecretString::from),
+            jwt_audience: raw.jwt_audience,
+            jwt_issuer: non_empty(raw.jwt_issuer),
+            upstream_connect_timeout: Duration::from_millis(raw.upstream_connect_timeout_ms),
+            upstream_timeout: Duration::from_millis(raw.upstream_timeout_ms),
+            upstream_max_retries: raw.upstream_max_retries,
+            callback_verify: raw.callback_verify,
+            callback_window: Duration::from_secs(raw.callback_window_secs),
+            callback_allow_ips,
+            public_url: non_empty(raw.public_url),
+            body_limit_bytes: raw.body_limit_bytes,
+            callback_body_limit_bytes: raw.callback_body_limit_bytes,
+            db_max_connections: raw.db_max_connections.max(1),
+            log_format,
+        })
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        matches!(self.upstream, UpstreamMode::Sandbox { .. })
+    }
+}
+
+/// `+8617000000001@0755,+8617000000002@010`: the X numbers the sandbox simulator owns, with their area.
+fn parse_sandbox_numbers(list: &str) -> Result<Vec<(String, String)>, SettingsError> {
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|item| {
+            let (number, area) = item.trim().split_once('@').unwrap_or((item.trim(), "0755"));
+            pns_core::phone::PhoneNumber::parse(number)
+                .map_err(|e| invalid("PNS_SANDBOX_NUMBERS", e.to_string()))?;
+            Ok((number.to_owned(), area.to_owned()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_requires_secrets_and_names_the_key() {
+        let raw = RawSettings {
+            upstream_url: Some("https://example.invalid".into()),
+            ..RawSettings::default()
+        };
+        let err = Settings::from_raw(raw).unwrap_err();
+        assert_eq!(err.key, "PNS_APP_KEY");
+        let raw = RawSettings {
+            upstream_url: Some("https://example.invalid".into()),
+            app_key: Some("k".into()),
+            app_secret: Some("s".into()),
+            ..RawSettings::default()
+        };
+        assert_eq!(Settings::from_raw(raw).unwrap_err().key, "PNS_JWT_SECRET");
+    }
+
+    #[test]
+    fn defaults_are_a_sandbox_on_sqlite() {
+        let settings = Settings::from_raw(RawSettings::default()).unwrap();
+        assert!(settings.is_sandbox());
+        assert!(settings.database_url.starts_with("sqlite:"));
+        assert_eq!(settings.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_listen_is_refused() {
+        let raw = RawSettings {
+            listen: "nope".into(),
+            ..RawSettings::default()
+        };
+        assert_eq!(Settings::from_raw(raw).unwrap_err().key, "PNS_LISTEN");
+    }
+}

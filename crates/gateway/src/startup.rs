@@ -1,0 +1,157 @@
+//! Builds the application: database, upstream (real or sandbox), HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use pns_core::aksk::Credentials;
+use pns_upstream::{ClientConfig, HuaweiClient, Upstream};
+use secrecy::{ExposeSecret, SecretString};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::JwtConfig;
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::sandbox::{self, Sandbox};
+use crate::settings::{Settings, UpstreamMode};
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    sandbox: Option<Sandbox>,
+    admin_token: Option<String>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let db = crate::db::connect(&settings.database_url, settings.db_max_connections).await?;
+        crate::db::migrate(&db).await?;
+
+        let (upstream, sandbox) = upstream(&settings, port).await?;
+        let generated_jwt = settings.jwt_secret.is_none();
+        let jwt_secret = settings
+            .jwt_secret
+            .clone()
+            .unwrap_or_else(|| SecretString::from(sandbox::random_secret(48)));
+        let jwt = JwtConfig::new(
+            &jwt_secret,
+            &settings.jwt_audience,
+            settings.jwt_issuer.as_deref(),
+        );
+        let admin_token = if generated_jwt {
+            Some(jwt.mint(
+                "sandbox-admin",
+                "admin bindings:read bindings:write",
+                24 * 3600,
+            )?)
+        } else {
+            None
+        };
+
+        let state = AppState {
+            db,
+            upstream,
+            settings: Arc::new(settings),
+            sandbox: sandbox.as_ref().map(|s| s.sim.control()),
+        };
+        let server = server(listener, state.clone(), jwt)?;
+        Ok(Self {
+            port,
+            server,
+            state,
+            sandbox,
+            admin_token,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Sandbox only: a token minted with the generated JWT secret (admin scope, 24 h).
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Some(sandbox) = self.sandbox {
+            sandbox.sim.stop().await;
+        }
+        result
+    }
+}
+
+async fn upstream(
+    settings: &Settings,
+    port: u16,
+) -> anyhow::Result<(Arc<dyn Upstream>, Option<Sandbox>)> {
+    let timeouts = |url: url::Url, credentials: Credentials, ca: Option<Vec<u8>>| ClientConfig {
+        base_url: url,
+        credentials,
+        connect_timeout: settings.upstream_connect_timeout,
+        timeout: settings.upstream_timeout,
+        extra_root_ca_pem: ca,
+        max_retries: settings.upstream_max_retries,
+        retry_base_delay: std::time::Duration::from_millis(100),
+    };
+    match &settings.upstream {
+        UpstreamMode::Production {
+            url,
+            app_key,
+            app_secret,
+            ca_file,
+        } => {
+            let ca = ca_file.as_ref().map(std::fs::read).transpose()?;
+            let credentials = Credentials::new(app_key.clone(), app_secret.expose_secret());
+            let client = HuaweiClient::new(timeouts(url.clone(), credentials, ca))?;
+            Ok((Arc::new(client), None))
+        }
+        UpstreamMode::Sandbox { numbers } => {
+            let callback_url = match &settings.public_url {
+                Some(public) => format!("{}/callbacks/huawei", public.trim_end_matches('/')),
+                None => format!("http://127.0.0.1:{port}/callbacks/huawei"),
+            };
+            let sandbox = sandbox::start(numbers, callback_url).await?;
+            let url = url::Url::parse(&sandbox.sim.base_url())?;
+            let credentials = Credentials::new(sandbox.app_key.clone(), sandbox.app_secret.clone());
+            let client = HuaweiClient::new(timeouts(url, credentials, None))?;
+            Ok((Arc::new(client), Some(sandbox)))
+        }
+    }
+}
+
+fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Result<Server> {
+    let body_limit = state.settings.body_limit_bytes;
+    let state = web::Data::new(state);
+    let jwt = web::Data::new(jwt);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .app_data(state.clone())
+            .app_data(jwt.clone())
+            .app_data(routes::json_config(body_limit))
+            .app_data(routes::path_config())
+            .app_data(routes::query_config())
+            .configure(routes::configure)
+            .service(
+                SwaggerUi::new("/swagger-ui/{_:.*}")
+                    .url("/api-docs/openapi.json", ApiDoc::openapi()),
+            )
+            .default_service(web::to(routes::not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,210 @@
+//! `spawn_app()`: the real gateway on port 0 with real migrations on a fresh SQLite file or a fresh
+//! PostgreSQL database, and the in-process simulator (or a wiremock server) as the platform.
+
+use std::sync::LazyLock;
+
+use gateway::auth::JwtConfig;
+use gateway::settings::{RawSettings, Settings};
+use gateway::startup::Application;
+use gateway::state::AppState;
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        gateway::telemetry::init(gateway::settings::LogFormat::Text);
+    }
+});
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub enum Upstream {
+    Sandbox,
+    Url(String),
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub jwt: JwtConfig,
+    pub state: AppState,
+    pub database_url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Where PostgreSQL tests run. Unreachable: a failure when CI=true, a skip otherwise.
+fn postgres_base_url() -> String {
+    std::env::var("PNS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn fresh_postgres() -> Option<String> {
+    let base = postgres_base_url();
+    let server = match Database::connect(&base).await {
+        Ok(db) => db,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("PostgreSQL unreachable at {base} in CI: {e}");
+            }
+            eprintln!("skipping PostgreSQL test: {e}");
+            return None;
+        }
+    };
+    let name = format!("pns_test_{}", uuid::Uuid::new_v4().simple());
+    server
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create database");
+    let (prefix, _) = base.rsplit_once('/').expect("database url has a path");
+    Some(format!("{prefix}/{name}"))
+}
+
+pub async fn database_url(backend: Backend, dir: &tempfile::TempDir) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("pns.db").display()
+        )),
+        Backend::Postgres => fresh_postgres().await,
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, Upstream::Sandbox, |_| {}).await
+}
+
+pub async fn spawn_app_with(
+    backend: Backend,
+    upstream: Upstream,
+    tweak: impl FnOnce(&mut RawSettings),
+) -> Option<TestApp> {
+    LazyLock::force(&TRACING);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database_url = database_url(backend, &dir).await?;
+    spawn_on(database_url, dir, upstream, tweak).await
+}
+
+pub async fn spawn_on(
+    database_url: String,
+    dir: tempfile::TempDir,
+    upstream: Upstream,
+    tweak: impl FnOnce(&mut RawSettings),
+) -> Option<TestApp> {
+    let mut raw = RawSettings {
+        listen: "127.0.0.1:0".into(),
+        database_url: database_url.clone(),
+        jwt_secret: Some(JWT_SECRET.into()),
+        upstream_timeout_ms: 2_000,
+        upstream_max_retries: 0,
+        ..RawSettings::default()
+    };
+    if let Upstream::Url(url) = upstream {
+        raw.upstream_url = Some(url);
+        raw.app_key = Some("test-app-key".into());
+        raw.app_secret = Some("test-app-secret".into());
+    }
+    tweak(&mut raw);
+    let settings = Settings::from_raw(raw).expect("valid settings");
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        jwt: JwtConfig::new(&SecretString::from(JWT_SECRET), "pns-gateway", None),
+        state,
+        database_url,
+        _dir: dir,
+    })
+}
+
+impl TestApp {
+    pub fn token(&self, app: &str, scope: &str) -> String {
+        self.jwt.mint(app, scope, 600).expect("mint")
+    }
+
+    pub fn writer(&self, app: &str) -> String {
+        self.token(app, "bindings:read bindings:write")
+    }
+
+    pub async fn post_binding(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/bindings", self.address))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A binding between two fresh parties, asserting it was created.
+    pub async fn bind(&self, token: &str, caller: &str, callee: &str, x: &str) -> Value {
+        let response = self
+            .post_binding(
+                token,
+                &json!({"callerNum": caller, "calleeNum": callee, "relationNum": x}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            201,
+            "bind failed: {:?}",
+            response.text().await
+        );
+        response.json().await.expect("json")
+    }
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
