@@ -1,0 +1,9 @@
+//! pns-sim integration tests: the simulator on port 0, driven over real HTTP.
+
+mod api;
+mod auth;
+mod calls;
+mod faults;
+mod helpers;
+mod samples;
+mod sms;
