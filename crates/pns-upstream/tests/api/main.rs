@@ -6,3 +6,4 @@ mod logging;
 mod operations;
 mod paging;
 mod retries;
+mod sim_round_trip;
