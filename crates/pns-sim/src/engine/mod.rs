@@ -2,6 +2,7 @@
 //! HTTP handlers and `SimControl`.
 
 pub(crate) mod bindings;
+mod replay;
 pub(crate) mod state;
 pub(crate) mod validate;
 
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use pns_core::{Credentials, InMemoryReplayGuard, Verifier};
+use pns_core::{Credentials, Verifier};
 
 use crate::callbacks::Callbacks;
 use crate::config::SimConfig;
@@ -17,9 +18,8 @@ use crate::error::Rejection;
 use crate::faults::FaultBook;
 use state::Store;
 
-/// Nonces remembered for replay detection. The guard fails closed when full, so this bounds sustained load
-/// to REPLAY_MEMORY / skew window (about 13k requests/s at 300 s) at a worst case of roughly 600 MB.
-const REPLAY_MEMORY: usize = 4_000_000;
+/// Nonces remembered for replay detection (about 100 bytes each); past it the oldest is forgotten.
+const REPLAY_MEMORY: usize = 2_000_000;
 /// How often expired bindings are swept (between sweeps, expiry is checked on access).
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// How often queued CDRs are pushed without being asked (the platform batches calls ending close together).
@@ -39,7 +39,10 @@ pub struct Engine {
 impl Engine {
     pub(crate) fn new(config: &SimConfig, base_url: String) -> anyhow::Result<Self> {
         let credentials = Credentials::new(config.app_key.clone(), config.app_secret.clone());
-        let replay = Arc::new(InMemoryReplayGuard::new(config.skew_window, REPLAY_MEMORY));
+        let replay = Arc::new(replay::ShardedReplayGuard::new(
+            config.skew_window,
+            REPLAY_MEMORY,
+        ));
         Ok(Self {
             store: Store::new(&config.numbers, config.capacity_per_number),
             app_key: config.app_key.clone(),

@@ -63,7 +63,11 @@ async fn dropped_connection_changes_nothing() {
         .send()
         .await
         .expect_err("the connection is closed without an answer");
-    assert!(!err.is_timeout() && !err.is_status(), "{err:?}");
+    // hyper reports IncompleteMessage: the connection closed before any answer.
+    assert!(
+        err.is_request() && !err.is_timeout() && !err.is_status(),
+        "{err:?}"
+    );
     assert_eq!(t.ctl.binding_count(), 0);
     t.bind_ok(X1, A, B).await;
 }
