@@ -1,6 +1,6 @@
 //! `pns-sim --listen 127.0.0.1:9090 --app-key KEY --app-secret SECRET --numbers +8617000000001,...`
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use clap::Parser;
 use pns_sim::cli::Cli;
@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let listener = std::net::TcpListener::bind(cli.listen)?;
