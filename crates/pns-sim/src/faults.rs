@@ -33,6 +33,7 @@ pub enum Fault {
     /// Answer the next `times` requests (of `operation`, or any) with this resultcode, without acting.
     ResultCode {
         code: String,
+        /// 0 = the status the platform uses for that code (403 auth, 500 internal, else 400).
         http_status: u16,
         times: u32,
         #[serde(default)]

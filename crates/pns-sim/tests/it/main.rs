@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod calls;
+mod cli;
 mod faults;
 mod helpers;
 mod samples;
