@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::routes::{bindings, health};
+use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers, sandbox, sms};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,16 +17,39 @@ use crate::routes::{bindings, health};
     paths(
         health::healthz,
         health::readyz,
+        metrics::metrics,
         bindings::create_binding,
         bindings::list_bindings,
         bindings::get_binding,
         bindings::patch_binding,
         bindings::delete_binding,
+        numbers::import_numbers,
+        numbers::list_numbers,
+        numbers::patch_number,
+        numbers::delete_number,
+        admin::start_reconcile,
+        admin::list_reconcile_runs,
+        admin::get_reconcile_run,
+        admin::list_orphans,
+        calls::list_calls,
+        calls::binding_calls,
+        calls::get_call,
+        calls::call_recording,
+        sms::list_sms,
+        sandbox::sandbox_call,
+        sandbox::sandbox_sms,
+        callbacks::huawei,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     tags(
         (name = "bindings", description = "A-X-B bindings of the calling app"),
+        (name = "numbers", description = "The X-number pool the gateway allocates from (admin)"),
+        (name = "admin", description = "Reconciliation with the platform: drift reports and orphan bindings (admin)"),
+        (name = "calls", description = "Call history and recordings, from the platform's events and CDRs"),
+        (name = "sms", description = "Texts through X and the routing decisions taken"),
+        (name = "sandbox", description = "Sandbox mode only: play calls and texts through the in-process simulator"),
+        (name = "callbacks", description = "Where the platform posts its notifications (AKSK-signed)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

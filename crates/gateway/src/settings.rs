@@ -33,6 +33,13 @@ pub struct RawSettings {
     pub db_max_connections: u32,
     pub sandbox_numbers: String,
     pub log_format: String,
+    pub sweep_interval_secs: u64,
+    pub reconcile_interval_secs: u64,
+    pub reconcile_pending_grace_secs: u64,
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
+    pub metrics_token: Option<String>,
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for RawSettings {
@@ -59,6 +66,13 @@ impl Default for RawSettings {
             db_max_connections: 16,
             sandbox_numbers: "+8617000000001@0755,+8617000000002@0755,+8617000000003@0755,+8617000000004@010,+8617000000005@010".into(),
             log_format: "text".into(),
+            sweep_interval_secs: 30,
+            reconcile_interval_secs: 300,
+            reconcile_pending_grace_secs: 60,
+            rate_limit_per_sec: 200,
+            rate_limit_burst: 400,
+            metrics_token: None,
+            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -97,6 +111,19 @@ pub struct Settings {
     pub callback_body_limit_bytes: usize,
     pub db_max_connections: u32,
     pub log_format: LogFormat,
+    /// How often due bindings are marked expired; None = never.
+    pub sweep_interval: Option<Duration>,
+    /// How often the table is reconciled with the platform; None = only on demand.
+    pub reconcile_interval: Option<Duration>,
+    /// A pending row younger than this is not failed by reconciliation: its bind may be in flight.
+    pub reconcile_pending_grace: Duration,
+    /// Per-app requests per second on `/v1/...`; 0 = no limit.
+    pub rate_limit_per_sec: u32,
+    pub rate_limit_burst: u32,
+    /// Bearer token that may read `/metrics` (admin JWTs always may).
+    pub metrics_token: Option<SecretString>,
+    /// How long a stop waits for in-flight requests.
+    pub shutdown_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +233,16 @@ impl Settings {
         if raw.body_limit_bytes == 0 || raw.callback_body_limit_bytes == 0 {
             return Err(invalid("PNS_BODY_LIMIT_BYTES", "body limits must be > 0"));
         }
+        if raw
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| !t.is_empty() && t.len() < 16)
+        {
+            return Err(invalid(
+                "PNS_METRICS_TOKEN",
+                "must be at least 16 characters",
+            ));
+        }
         Ok(Self {
             listen: raw.listen,
             database_url: raw.database_url,
@@ -224,12 +261,24 @@ impl Settings {
             callback_body_limit_bytes: raw.callback_body_limit_bytes,
             db_max_connections: raw.db_max_connections.max(1),
             log_format,
+            sweep_interval: interval(raw.sweep_interval_secs),
+            reconcile_interval: interval(raw.reconcile_interval_secs),
+            reconcile_pending_grace: Duration::from_secs(raw.reconcile_pending_grace_secs),
+            rate_limit_per_sec: raw.rate_limit_per_sec,
+            rate_limit_burst: raw.rate_limit_burst,
+            metrics_token: non_empty(raw.metrics_token).map(SecretString::from),
+            shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_secs),
         })
     }
 
     pub fn is_sandbox(&self) -> bool {
         matches!(self.upstream, UpstreamMode::Sandbox { .. })
     }
+}
+
+/// 0 turns a periodic job off.
+fn interval(secs: u64) -> Option<Duration> {
+    (secs > 0).then(|| Duration::from_secs(secs))
 }
 
 /// `+8617000000001@0755,+8617000000002@010`: the X numbers the sandbox simulator owns, with their area.

@@ -4,19 +4,27 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use pns_core::aksk::Credentials;
 use pns_upstream::{ClientConfig, HuaweiClient, Upstream};
 use secrecy::{ExposeSecret, SecretString};
+use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::JwtConfig;
+use crate::middleware::json_errors::json_errors;
+use crate::middleware::rate_limit::{self, RateLimit};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::sandbox::{self, Sandbox};
+use crate::service::callbacks::verify::CallbackGuard;
+use crate::service::jobs::Jobs;
+use crate::service::probe::UpstreamProbe;
 use crate::settings::{Settings, UpstreamMode};
 use crate::state::AppState;
+use crate::telemetry::{self, RequestSpan, request_id};
 
 pub struct Application {
     port: u16,
@@ -24,14 +32,20 @@ pub struct Application {
     state: AppState,
     sandbox: Option<Sandbox>,
     admin_token: Option<String>,
+    jobs: Jobs,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::telemetry::metrics::install();
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
         let db = crate::db::connect(&settings.database_url, settings.db_max_connections).await?;
         crate::db::migrate(&db).await?;
+        if let UpstreamMode::Sandbox { numbers } = &settings.upstream {
+            // The simulator's numbers are the pool, so allocation works out of the box.
+            crate::service::pool::admin::seed(&db, numbers).await?;
+        }
 
         let (upstream, sandbox) = upstream(&settings, port).await?;
         let generated_jwt = settings.jwt_secret.is_none();
@@ -54,19 +68,24 @@ impl Application {
             None
         };
 
+        let callbacks = Arc::new(CallbackGuard::for_app(&settings, sandbox.as_ref())?);
         let state = AppState {
             db,
             upstream,
             settings: Arc::new(settings),
             sandbox: sandbox.as_ref().map(|s| s.sim.control()),
+            callbacks,
+            jobs: crate::state::JobsHealth::default(),
         };
         let server = server(listener, state.clone(), jwt)?;
+        let jobs = Jobs::start(&state);
         Ok(Self {
             port,
             server,
             state,
             sandbox,
             admin_token,
+            jobs,
         })
     }
 
@@ -85,6 +104,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.jobs.stop().await;
         if let Some(sandbox) = self.sandbox {
             sandbox.sim.stop().await;
         }
@@ -133,13 +153,29 @@ async fn upstream(
 
 fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Result<Server> {
     let body_limit = state.settings.body_limit_bytes;
+    let shutdown_timeout = state.settings.shutdown_timeout.as_secs();
+    let rate_limit = web::Data::new(RateLimit::new(
+        state.settings.rate_limit_per_sec,
+        state.settings.rate_limit_burst,
+    ));
+    let probe = web::Data::new(match &state.settings.upstream {
+        UpstreamMode::Production { url, .. } => UpstreamProbe::new(Some(url)),
+        UpstreamMode::Sandbox { .. } => UpstreamProbe::sandbox(),
+    });
     let state = web::Data::new(state);
     let jwt = web::Data::new(jwt);
     let server = HttpServer::new(move || {
+        // The last `wrap` runs first: request id, then the span, metrics, rate limit, JSON errors.
         App::new()
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(json_errors())
+            .wrap(from_fn(rate_limit::middleware))
+            .wrap(from_fn(telemetry::metrics::http_middleware))
+            .wrap(TracingLogger::<RequestSpan>::new())
+            .wrap(from_fn(request_id::middleware))
             .app_data(state.clone())
             .app_data(jwt.clone())
+            .app_data(rate_limit.clone())
+            .app_data(probe.clone())
             .app_data(routes::json_config(body_limit))
             .app_data(routes::path_config())
             .app_data(routes::query_config())
@@ -151,7 +187,7 @@ fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Res
             .default_service(web::to(routes::not_found))
     })
     .listen(listener)?
-    .shutdown_timeout(30)
+    .shutdown_timeout(shutdown_timeout)
     .run();
     Ok(server)
 }

@@ -1,7 +1,14 @@
 //! HTTP surface: routes, and JSON errors for everything actix itself refuses.
 
+pub mod admin;
 pub mod bindings;
+pub mod callbacks;
+pub mod calls;
 pub mod health;
+pub mod metrics;
+pub mod numbers;
+pub mod sandbox;
+pub mod sms;
 
 use actix_web::{HttpRequest, HttpResponse, error, web};
 
@@ -10,7 +17,14 @@ use crate::error::{ApiError, ErrorCode};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .configure(bindings::configure);
+        .service(metrics::metrics)
+        .configure(bindings::configure)
+        .configure(numbers::configure)
+        .configure(admin::configure)
+        .configure(calls::configure)
+        .configure(sms::configure)
+        .configure(sandbox::configure)
+        .configure(callbacks::configure);
 }
 
 /// Extractor failures answer the same `{code, message}` shape as everything else.

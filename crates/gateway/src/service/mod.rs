@@ -1,2 +1,11 @@
 pub mod bindings;
+pub mod callbacks;
+pub mod calls;
+pub mod expiry;
 pub mod idempotency;
+pub mod jobs;
+pub mod pool;
+pub mod probe;
+pub mod reconcile;
+pub mod simulate;
+pub mod stats;

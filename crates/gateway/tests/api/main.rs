@@ -1,6 +1,11 @@
 //! The gateway's integration tests: one binary, real HTTP, real databases.
 
 mod bindings;
+mod callbacks;
+mod calls;
 mod helpers;
+mod ops;
 mod platform;
+mod platform_sim;
+mod pool;
 mod surface;

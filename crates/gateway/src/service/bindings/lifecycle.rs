@@ -20,6 +20,7 @@ use crate::auth::Principal;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::error::{ApiError, ErrorCode};
 use crate::routes::bindings::dto::{BindingStatus, PreVoiceIn};
+use crate::service::pool::allocate::{self, PlaceError};
 use crate::state::AppState;
 
 /// What a create produced: the row, or a refusal that already ended it.
@@ -99,16 +100,33 @@ pub async fn create(
         total_talk_seconds: Set(0),
         version: Set(0),
     };
-    let claim = relation
-        .as_deref()
-        .map(|x| (x, [caller.as_str(), callee.as_str()]));
-    let pending = match repo::insert_pending(&state.db, row, claim).await {
-        Ok(model) => model,
-        Err(InsertError::PartyTaken(p)) => return Ok(Created::Rejected(conflict(&p.0))),
-        Err(InsertError::Db(e)) => return Err(e.into()),
+    // No X given: the pool picks one (an empty pool leaves the choice to the platform).
+    let mut want = (relation.is_none() && !allocate::pool_is_empty(&state.db).await?).then(|| {
+        allocate::Want {
+            parties: [caller.as_str(), callee.as_str()],
+            area_code: new.area_code.as_deref(),
+            loose: new.loose_area,
+            exclude: Vec::new(),
+        }
+    });
+    let mut pending = if let Some(want) = &want {
+        match allocate::place(&state.db, row, want).await {
+            Ok(model) => model,
+            Err(PlaceError::Exhausted(e)) => return Ok(Created::Rejected(e)),
+            Err(PlaceError::Db(e)) => return Err(e.into()),
+        }
+    } else {
+        let claim = relation
+            .as_deref()
+            .map(|x| (x, [caller.as_str(), callee.as_str()]));
+        match repo::insert_pending(&state.db, row, claim).await {
+            Ok(model) => model,
+            Err(InsertError::PartyTaken(p)) => return Ok(Created::Rejected(conflict(&p.0))),
+            Err(InsertError::Db(e)) => return Err(e.into()),
+        }
     };
 
-    let request = BindRequest {
+    let mut request = BindRequest {
         relation_num: relation.clone(),
         area_code: new.area_code.clone(),
         area_match_mode: new
@@ -127,14 +145,35 @@ pub async fn create(
         pre_voice: pre_voice(new.pre_voice),
         user_data: new.user_data,
     };
-    let response = match state.upstream.bind(&request).await {
-        Ok(response) => response,
-        Err(err) => return refused(state, pending, err).await,
+    let response = loop {
+        request.relation_num.clone_from(&pending.relation_num);
+        let err = match state.upstream.bind(&request).await {
+            Ok(response) => break response,
+            Err(err) => err,
+        };
+        // The platform refused the X the pool picked (it knows a binding we do not, or the X is full
+        // or abnormal there): try another X, a bounded number of times.
+        let (Some(want), Some(x)) = (want.as_mut(), pending.relation_num.clone()) else {
+            return refused(state, pending, err).await;
+        };
+        if !allocate::worth_another_x(&err) || want.exclude.len() + 1 >= allocate::MAX_X_ATTEMPTS {
+            return refused(state, pending, err).await;
+        }
+        tracing::warn!(binding_id = %pending.id, x = %pns_core::phone::mask(&x), error = %err, "the platform refused the picked X; trying another");
+        want.exclude.push(x.clone());
+        match allocate::repoint(&state.db, pending.id, &x, want).await {
+            Ok(moved) => pending = moved,
+            Err(PlaceError::Exhausted(_)) => return refused(state, pending, err).await,
+            Err(PlaceError::Db(e)) => return Err(e.into()),
+        }
     };
 
     let (Some(subscription_id), Some(relation_num)) = (
         response.subscription_id.as_deref(),
-        response.relation_num.as_deref().or(relation.as_deref()),
+        response
+            .relation_num
+            .as_deref()
+            .or(pending.relation_num.as_deref()),
     ) else {
         // A success without the ids leaves us unable to manage the binding: keep it pending and visible.
         tracing::error!(binding_id = %pending.id, "the platform's bind answer lacked subscriptionId/relationNum");
@@ -152,7 +191,8 @@ pub async fn create(
         subscription_id,
         relation_num,
         expires_at,
-        claim: relation
+        claim: pending
+            .relation_num
             .is_none()
             .then_some([caller.as_str(), callee.as_str()]),
     };

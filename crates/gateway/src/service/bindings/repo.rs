@@ -5,13 +5,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::db::entity::binding_parties::{self, Entity as BindingParties};
 use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::db::entity::x_numbers::{self, Entity as XNumbers};
 use crate::db::is_unique_violation;
 use crate::routes::bindings::dto::BindingStatus;
 
@@ -37,10 +38,14 @@ pub async fn claim_parties<C: ConnectionTrait>(
     relation_num: &str,
     parties: &[&str],
 ) -> Result<(), InsertError> {
+    // One insertion order for everyone: two transactions claiming overlapping parties on PostgreSQL
+    // then wait for each other instead of deadlocking.
+    let mut parties = parties.to_vec();
+    parties.sort_unstable();
     for party in parties {
         let row = binding_parties::ActiveModel {
             relation_num: Set(relation_num.to_owned()),
-            party_num: Set((*party).to_owned()),
+            party_num: Set(party.to_owned()),
             binding_id: Set(binding_id),
         };
         match BindingParties::insert(row)
@@ -49,11 +54,31 @@ pub async fn claim_parties<C: ConnectionTrait>(
         {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e) => {
-                return Err(InsertError::PartyTaken(PartyTaken((*party).to_owned())));
+                return Err(InsertError::PartyTaken(PartyTaken(party.to_owned())));
             }
             Err(e) => return Err(e.into()),
         }
     }
+    Ok(())
+}
+
+/// Keeps `x_numbers.in_use` (live bindings on X) in step, in the transaction that changes the
+/// binding. A number outside the pool has no row and nothing to count.
+pub async fn count_on_x<C: ConnectionTrait>(
+    conn: &C,
+    relation_num: &str,
+    delta: i32,
+) -> Result<(), DbErr> {
+    let mut update = XNumbers::update_many()
+        .col_expr(
+            x_numbers::Column::InUse,
+            Expr::col(x_numbers::Column::InUse).add(delta),
+        )
+        .filter(x_numbers::Column::Number.eq(relation_num));
+    if delta < 0 {
+        update = update.filter(x_numbers::Column::InUse.gte(-delta));
+    }
+    update.exec(conn).await?;
     Ok(())
 }
 
@@ -80,6 +105,7 @@ pub async fn insert_pending(
     let txn = db.begin().await?;
     let model = row.insert(&txn).await?;
     if let Some((x, parties)) = claim {
+        count_on_x(&txn, x, 1).await?;
         claim_parties(&txn, model.id, x, &parties).await?;
     }
     txn.commit().await?;
@@ -94,17 +120,15 @@ pub struct Activation<'a> {
     pub claim: Option<[&'a str; 2]>,
 }
 
-/// The platform bound it: `pending` -> `active`.
+/// The platform bound it: `pending` -> `active`. A row no longer pending (reconciliation settled it
+/// first) is returned as it is.
 pub async fn activate(
     db: &DatabaseConnection,
     id: Uuid,
     activation: Activation<'_>,
 ) -> Result<bindings::Model, InsertError> {
     let txn = db.begin().await?;
-    if let Some(parties) = activation.claim {
-        claim_parties(&txn, id, activation.relation_num, &parties).await?;
-    }
-    Bindings::update_many()
+    let updated = Bindings::update_many()
         .col_expr(
             bindings::Column::Status,
             Expr::value(BindingStatus::Active.as_str()),
@@ -127,8 +151,15 @@ pub async fn activate(
             Expr::col(bindings::Column::Version).add(1),
         )
         .filter(bindings::Column::Id.eq(id))
+        .filter(bindings::Column::Status.eq(BindingStatus::Pending.as_str()))
         .exec(&txn)
         .await?;
+    if updated.rows_affected == 1
+        && let Some(parties) = activation.claim
+    {
+        count_on_x(&txn, activation.relation_num, 1).await?;
+        claim_parties(&txn, id, activation.relation_num, &parties).await?;
+    }
     let model = Bindings::find_by_id(id)
         .one(&txn)
         .await?
@@ -145,6 +176,18 @@ pub async fn end(
     status: BindingStatus,
     reason: &str,
     upstream: Option<(String, String)>,
+) -> Result<bindings::Model, DbErr> {
+    end_if(db, id, status, reason, upstream, Condition::all()).await
+}
+
+/// [`end`], only while `guard` still holds (e.g. "still due": a modify may have restarted the clock).
+pub async fn end_if(
+    db: &DatabaseConnection,
+    id: Uuid,
+    status: BindingStatus,
+    reason: &str,
+    upstream: Option<(String, String)>,
+    guard: Condition,
 ) -> Result<bindings::Model, DbErr> {
     let txn = db.begin().await?;
     let now = Utc::now();
@@ -168,15 +211,19 @@ pub async fn end(
             BindingStatus::Pending.as_str(),
             BindingStatus::Active.as_str(),
         ]))
+        .filter(guard)
         .exec(&txn)
         .await?;
-    if result.rows_affected == 1 {
-        release_parties(&txn, id, None).await?;
-    }
     let model = Bindings::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
+    if result.rows_affected == 1 {
+        release_parties(&txn, id, None).await?;
+        if let Some(x) = &model.relation_num {
+            count_on_x(&txn, x, -1).await?;
+        }
+    }
     txn.commit().await?;
     Ok(model)
 }

@@ -1,0 +1,185 @@
+//! `/v1/numbers`: the X-number pool (admin scope).
+
+pub mod dto;
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+
+use self::dto::{ImportOut, NumberFilter, NumberIn, NumberList, NumberOut, NumberPatch, NumbersIn};
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::service::bindings::validate::phone;
+use crate::service::pool::admin::{self, NewNumber, NumberChanges};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(import_numbers)
+        .service(list_numbers)
+        .service(patch_number)
+        .service(delete_number);
+}
+
+/// Most numbers in one import call.
+const MAX_IMPORT: usize = 10_000;
+
+fn new_number(field: &str, n: NumberIn) -> Result<NewNumber, ApiError> {
+    Ok(NewNumber {
+        number: phone(&format!("{field}.number"), &n.number)?.into_string(),
+        area_code: admin::area_code(&format!("{field}.areaCode"), &n.area_code)?,
+        capacity: admin::capacity(
+            &format!("{field}.capacity"),
+            n.capacity.unwrap_or(admin::MAX_CAPACITY as u32),
+        )?,
+        reserved: n.reserved.unwrap_or(false),
+    })
+}
+
+/// Add X numbers to the pool: one object, or `{"numbers": [...]}` for many.
+///
+/// Numbers already in the pool are left unchanged and listed under `skipped` (a single number that
+/// already exists is a 409).
+#[utoipa::path(
+    post, path = "/v1/numbers", tag = "numbers",
+    request_body = NumbersIn,
+    responses(
+        (status = 201, body = ImportOut),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Missing admin", body = ErrorBody),
+        (status = 409, description = "The number is already in the pool", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/numbers")]
+pub async fn import_numbers(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<NumbersIn>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::Admin)?;
+    let (single, numbers) = match body.into_inner() {
+        NumbersIn::One(n) => (true, vec![new_number("body", n)?]),
+        NumbersIn::Many(bulk) => {
+            if bulk.numbers.is_empty() || bulk.numbers.len() > MAX_IMPORT {
+                return Err(ApiError::validation(
+                    "numbers",
+                    format!("must hold 1..={MAX_IMPORT} numbers"),
+                ));
+            }
+            let numbers = bulk
+                .numbers
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| new_number(&format!("numbers[{i}]"), n))
+                .collect::<Result<Vec<_>, _>>()?;
+            (false, numbers)
+        }
+    };
+    let (created, skipped) = admin::import(&state.db, numbers).await?;
+    if single && created.is_empty() {
+        return Err(ApiError::conflict(
+            ErrorCode::Conflict,
+            "this number is already in the pool",
+        ));
+    }
+    Ok(HttpResponse::Created().json(ImportOut {
+        created: created.into_iter().map(Into::into).collect(),
+        skipped,
+    }))
+}
+
+/// The pool: every X with its bindings in use, capacity, platform status and reserved flag.
+#[utoipa::path(
+    get, path = "/v1/numbers", tag = "numbers",
+    params(NumberFilter),
+    responses((status = 200, body = NumberList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/v1/numbers")]
+pub async fn list_numbers(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<NumberFilter>,
+) -> Result<web::Json<NumberList>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let f = filter.into_inner();
+    let filter = admin::NumberFilter {
+        area_code: f.area_code,
+        status: f.status,
+        reserved: f.reserved,
+    };
+    let rows = admin::list(&state.db, &filter).await?;
+    Ok(web::Json(NumberList {
+        items: rows.into_iter().map(Into::into).collect(),
+    }))
+}
+
+fn path_number(raw: &str) -> Result<String, ApiError> {
+    pns_core::phone::PhoneNumber::parse(raw)
+        .map(|p| p.into_string())
+        .map_err(|_| ApiError::not_found("X number"))
+}
+
+/// Reserve or release a number, change its capacity or area.
+#[utoipa::path(
+    patch, path = "/v1/numbers/{number}", tag = "numbers",
+    params(("number" = String, Path, description = "The X number, E.164 (`+` may be sent as `%2B`)")),
+    request_body = NumberPatch,
+    responses(
+        (status = 200, body = NumberOut),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/v1/numbers/{number}")]
+pub async fn patch_number(
+    state: web::Data<AppState>,
+    principal: Principal,
+    number: web::Path<String>,
+    body: web::Json<NumberPatch>,
+) -> Result<web::Json<NumberOut>, ApiError> {
+    principal.require(Scope::Admin)?;
+    let number = path_number(&number)?;
+    let patch = body.into_inner();
+    let changes = NumberChanges {
+        reserved: patch.reserved,
+        capacity: patch
+            .capacity
+            .map(|c| admin::capacity("capacity", c))
+            .transpose()?,
+        area_code: patch
+            .area_code
+            .as_deref()
+            .map(|a| admin::area_code("areaCode", a))
+            .transpose()?,
+    };
+    if changes.reserved.is_none() && changes.capacity.is_none() && changes.area_code.is_none() {
+        return Err(ApiError::validation("body", "nothing to change"));
+    }
+    Ok(web::Json(
+        admin::change(&state.db, &number, changes).await?.into(),
+    ))
+}
+
+/// Remove a number from the pool. Refused (409) while it holds live bindings.
+#[utoipa::path(
+    delete, path = "/v1/numbers/{number}", tag = "numbers",
+    params(("number" = String, Path, description = "The X number, E.164")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "The number still holds active bindings", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/v1/numbers/{number}")]
+pub async fn delete_number(
+    state: web::Data<AppState>,
+    principal: Principal,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::Admin)?;
+    let number = path_number(&number)?;
+    admin::remove(&state.db, &number).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

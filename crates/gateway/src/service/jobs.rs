@@ -1,0 +1,156 @@
+//! Periodic background jobs (expiry sweep, reconciliation), run once per interval across every
+//! gateway instance sharing the database.
+//!
+//! Leadership is a row per job in `job_leases`, claimed with a conditional UPDATE
+//! (`lease_until < now`): the one instance whose UPDATE matched runs the round; the others skip it.
+//! The same statement works on SQLite and PostgreSQL. Every instance ticks; whoever wins runs.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::db::entity::job_leases::{self, Entity as JobLeases};
+use crate::state::AppState;
+
+pub const SWEEP: &str = "expiry_sweep";
+pub const RECONCILE: &str = "reconcile";
+
+type JobFn = fn(AppState) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The running jobs of one instance; `stop` ends them (a round in progress finishes first).
+pub struct Jobs {
+    stop: watch::Sender<bool>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub fn start(state: &AppState) -> Self {
+        let (stop, _) = watch::channel(false);
+        let holder = uuid::Uuid::new_v4().to_string();
+        let mut handles = Vec::new();
+        let settings = &state.settings;
+        let jobs: [(&'static str, Option<Duration>, JobFn); 2] = [
+            (SWEEP, settings.sweep_interval, |s| Box::pin(sweep_round(s))),
+            (RECONCILE, settings.reconcile_interval, |s| {
+                Box::pin(reconcile_round(s))
+            }),
+        ];
+        for (name, every, job) in jobs {
+            if let Some(every) = every {
+                // A beat per tick, won or not; a round may take a while, so allow two intervals and a minute.
+                state
+                    .jobs
+                    .register(name, every * 2 + Duration::from_secs(60));
+                handles.push(tokio::spawn(periodic(
+                    name,
+                    every,
+                    holder.clone(),
+                    state.clone(),
+                    stop.subscribe(),
+                    job,
+                )));
+            }
+        }
+        Self { stop, handles }
+    }
+
+    /// A receiver that turns `true` when the jobs are told to stop (for anything else that wants to
+    /// follow the same shutdown).
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for handle in self.handles {
+            let _ = handle.await;
+        }
+    }
+}
+
+async fn sweep_round(state: AppState) {
+    if let Err(e) = crate::service::expiry::sweep(&state.db).await {
+        tracing::error!(error = %e, "expiry sweep failed");
+    }
+}
+
+async fn reconcile_round(state: AppState) {
+    if let Err(e) =
+        crate::service::reconcile::run(&state, crate::service::reconcile::Trigger::Scheduled).await
+    {
+        tracing::error!(error = %e, "scheduled reconciliation failed");
+    }
+}
+
+async fn periodic(
+    name: &'static str,
+    every: Duration,
+    holder: String,
+    state: AppState,
+    mut stop: watch::Receiver<bool>,
+    job: JobFn,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick fires at once: skip it, so a fleet restarting does not hit the platform at start.
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        state.jobs.beat(name);
+        match try_lead(&state.db, name, &holder, every).await {
+            Ok(true) => job(state.clone()).await,
+            Ok(false) => tracing::debug!(job = name, "another instance ran this round"),
+            Err(e) => tracing::warn!(job = name, error = %e, "could not claim the job lease"),
+        }
+        state.jobs.beat(name);
+    }
+    state.jobs.deregister(name);
+}
+
+/// Claims this round of `job` for `holder` until `now + lease`. True for exactly one claimant per
+/// lease period, whichever instance and backend.
+pub async fn try_lead(
+    db: &DatabaseConnection,
+    job: &str,
+    holder: &str,
+    lease: Duration,
+) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    JobLeases::insert(job_leases::ActiveModel {
+        job: Set(job.to_owned()),
+        holder: Set(None),
+        lease_until: Set(DateTime::<Utc>::UNIX_EPOCH),
+        last_run_at: Set(None),
+    })
+    .on_conflict(
+        OnConflict::column(job_leases::Column::Job)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    // A little short of the interval, so the holder's own next tick is not locked out by jitter.
+    let until = now + chrono::Duration::from_std(lease).unwrap_or_default()
+        - chrono::Duration::milliseconds(250);
+    let claimed = JobLeases::update_many()
+        .col_expr(job_leases::Column::Holder, Expr::value(holder))
+        .col_expr(job_leases::Column::LeaseUntil, Expr::value(until))
+        .col_expr(job_leases::Column::LastRunAt, Expr::value(now))
+        .filter(job_leases::Column::Job.eq(job))
+        .filter(job_leases::Column::LeaseUntil.lt(now))
+        .exec(db)
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}

@@ -1,0 +1,245 @@
+//! Pool administration: import, list, change and remove X numbers.
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use super::NORMAL;
+use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::db::entity::x_numbers::{self, Entity as XNumbers};
+use crate::db::is_unique_violation;
+use crate::error::{ApiError, ErrorCode};
+use crate::routes::bindings::dto::BindingStatus;
+
+/// The platform's own limit per X.
+pub const MAX_CAPACITY: i32 = 5_000;
+
+/// A number to import, already validated.
+#[derive(Debug, Clone)]
+pub struct NewNumber {
+    pub number: String,
+    pub area_code: String,
+    pub capacity: i32,
+    pub reserved: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NumberChanges {
+    pub reserved: Option<bool>,
+    pub capacity: Option<i32>,
+    pub area_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NumberFilter {
+    pub area_code: Option<String>,
+    pub status: Option<String>,
+    pub reserved: Option<bool>,
+}
+
+pub fn area_code(field: &str, raw: &str) -> Result<String, ApiError> {
+    if (2..=8).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(raw.to_owned())
+    } else {
+        Err(ApiError::validation(field, "must be 2-8 digits, e.g. 0755"))
+    }
+}
+
+pub fn capacity(field: &str, raw: u32) -> Result<i32, ApiError> {
+    match i32::try_from(raw) {
+        Ok(c) if (1..=MAX_CAPACITY).contains(&c) => Ok(c),
+        _ => Err(ApiError::validation(
+            field,
+            format!("must be 1..={MAX_CAPACITY}"),
+        )),
+    }
+}
+
+/// Live bindings on X, counted from the binding table (the truth `in_use` is kept equal to).
+pub async fn live_bindings<C: ConnectionTrait>(conn: &C, number: &str) -> Result<i32, DbErr> {
+    let n = Bindings::find()
+        .filter(bindings::Column::RelationNum.eq(number))
+        .filter(bindings::Column::Status.is_in([
+            BindingStatus::Pending.as_str(),
+            BindingStatus::Active.as_str(),
+        ]))
+        .count(conn)
+        .await?;
+    Ok(i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+/// Imports numbers; ones already in the pool are left as they are and reported as skipped. A number
+/// that already carries bindings (made with an explicit `relationNum`) starts with them counted.
+pub async fn import(
+    db: &DatabaseConnection,
+    numbers: Vec<NewNumber>,
+) -> Result<(Vec<x_numbers::Model>, Vec<String>), ApiError> {
+    let txn = db.begin().await?;
+    let mut created = Vec::new();
+    let mut skipped = Vec::new();
+    for n in numbers {
+        let exists = XNumbers::find_by_id(n.number.clone()).one(&txn).await?;
+        if exists.is_some()
+            || created
+                .iter()
+                .any(|c: &x_numbers::Model| c.number == n.number)
+        {
+            skipped.push(n.number);
+            continue;
+        }
+        let now = Utc::now();
+        let in_use = live_bindings(&txn, &n.number).await?;
+        let row = x_numbers::ActiveModel {
+            number: Set(n.number),
+            area_code: Set(n.area_code),
+            capacity: Set(n.capacity),
+            reserved: Set(n.reserved),
+            status: Set(NORMAL.to_owned()),
+            status_cause: Set(None),
+            status_updated_at: Set(None),
+            in_use: Set(in_use),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match row.insert(&txn).await {
+            Ok(model) => created.push(model),
+            Err(e) if is_unique_violation(&e) => {
+                return Err(ApiError::conflict(
+                    ErrorCode::Conflict,
+                    "another request imported some of these numbers at the same time; retry",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    txn.commit().await?;
+    Ok((created, skipped))
+}
+
+/// Sandbox start: the simulator's numbers join the pool (idempotent; several instances may race).
+pub async fn seed(db: &DatabaseConnection, numbers: &[(String, String)]) -> Result<(), DbErr> {
+    for (number, area) in numbers {
+        let now = Utc::now();
+        let row = x_numbers::ActiveModel {
+            number: Set(number.clone()),
+            area_code: Set(area.clone()),
+            capacity: Set(MAX_CAPACITY),
+            reserved: Set(false),
+            status: Set(NORMAL.to_owned()),
+            status_cause: Set(None),
+            status_updated_at: Set(None),
+            in_use: Set(live_bindings(db, number).await?),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        XNumbers::insert(row)
+            .on_conflict(
+                OnConflict::column(x_numbers::Column::Number)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: &NumberFilter,
+) -> Result<Vec<x_numbers::Model>, DbErr> {
+    let mut query = XNumbers::find();
+    if let Some(area) = &filter.area_code {
+        query = query.filter(x_numbers::Column::AreaCode.eq(area.as_str()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(x_numbers::Column::Status.eq(status.as_str()));
+    }
+    if let Some(reserved) = filter.reserved {
+        query = query.filter(x_numbers::Column::Reserved.eq(reserved));
+    }
+    query
+        .order_by_asc(x_numbers::Column::AreaCode)
+        .order_by_asc(x_numbers::Column::Number)
+        .all(db)
+        .await
+}
+
+pub async fn get(db: &DatabaseConnection, number: &str) -> Result<x_numbers::Model, ApiError> {
+    XNumbers::find_by_id(number.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("X number"))
+}
+
+/// Only the given fields are written, so concurrent changes to other fields (a status callback, an
+/// allocation's `in_use`) are never overwritten.
+pub async fn change(
+    db: &DatabaseConnection,
+    number: &str,
+    changes: NumberChanges,
+) -> Result<x_numbers::Model, ApiError> {
+    let mut update = XNumbers::update_many().col_expr(
+        x_numbers::Column::UpdatedAt,
+        sea_orm::sea_query::Expr::value(Utc::now()),
+    );
+    if let Some(reserved) = changes.reserved {
+        update = update.col_expr(
+            x_numbers::Column::Reserved,
+            sea_orm::sea_query::Expr::value(reserved),
+        );
+    }
+    if let Some(capacity) = changes.capacity {
+        update = update.col_expr(
+            x_numbers::Column::Capacity,
+            sea_orm::sea_query::Expr::value(capacity),
+        );
+    }
+    if let Some(area) = changes.area_code {
+        update = update.col_expr(
+            x_numbers::Column::AreaCode,
+            sea_orm::sea_query::Expr::value(area),
+        );
+    }
+    let result = update
+        .filter(x_numbers::Column::Number.eq(number))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(ApiError::not_found("X number"));
+    }
+    get(db, number).await
+}
+
+/// Removes a number that holds no live binding. The `in_use = 0` condition is part of the DELETE, so
+/// an allocation racing with it either commits first (and the delete is refused) or finds no number.
+pub async fn remove(db: &DatabaseConnection, number: &str) -> Result<(), ApiError> {
+    let txn = db.begin().await?;
+    let current = XNumbers::find_by_id(number.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("X number"))?;
+    let live = live_bindings(&txn, number).await?.max(current.in_use);
+    if live > 0 {
+        return Err(ApiError::conflict(
+            ErrorCode::Conflict,
+            format!("the number still holds {live} active binding(s); unbind them first"),
+        ));
+    }
+    let deleted = XNumbers::delete_many()
+        .filter(x_numbers::Column::Number.eq(number))
+        .filter(x_numbers::Column::InUse.eq(0))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(ApiError::conflict(
+            ErrorCode::Conflict,
+            "the number just took a binding; unbind it first",
+        ));
+    }
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Picking an X for a new binding. A candidate is in normal status, not reserved, under capacity, in
+//! the asked area and free of both parties; least used first, then by number. Claiming it happens in
+//! one transaction (slot, pending row, party rows), so the database decides between concurrent
+//! requests: the `binding_parties` primary key keeps the AXB invariant, and a conditional UPDATE keeps
+//! `in_use <= capacity`.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::NORMAL;
+use crate::db::entity::binding_parties::{self, Entity as BindingParties};
+use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::db::entity::x_numbers::{self, Entity as XNumbers};
+use crate::error::{ApiError, ErrorCode};
+use crate::routes::bindings::dto::BindingStatus;
+use crate::service::bindings::repo::{self, InsertError};
+
+/// Rounds of "read candidates, try each": under concurrent load a candidate can be taken between the
+/// read and the claim, and a fresh read then sees what is really left.
+const ROUNDS: usize = 3;
+
+/// Distinct X numbers tried for one binding when the platform refuses the one picked.
+pub const MAX_X_ATTEMPTS: usize = 3;
+
+/// Platform refusals that are about the X picked, so another X may well succeed.
+pub fn worth_another_x(err: &pns_upstream::UpstreamError) -> bool {
+    use pns_core::result_code::ResultCode as R;
+    matches!(
+        err.result_code(),
+        Some(R::BindingExists | R::NotEnoughNumbers | R::NumberFull | R::NumberAbnormal)
+    )
+}
+
+/// What a new binding needs from the pool.
+#[derive(Debug, Clone)]
+pub struct Want<'a> {
+    pub parties: [&'a str; 2],
+    pub area_code: Option<&'a str>,
+    /// Any area when the asked one has no free X.
+    pub loose: bool,
+    /// Numbers the platform already refused for this binding.
+    pub exclude: Vec<String>,
+}
+
+pub enum PlaceError {
+    /// Nothing free; the error says why.
+    Exhausted(ApiError),
+    Db(DbErr),
+}
+
+impl From<DbErr> for PlaceError {
+    fn from(e: DbErr) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// True when the pool has no number at all: the platform then picks X from `areaCode`.
+pub async fn pool_is_empty<C: ConnectionTrait>(conn: &C) -> Result<bool, DbErr> {
+    Ok(XNumbers::find().count(conn).await? == 0)
+}
+
+/// Usable numbers for `want`, best first.
+pub async fn candidates<C: ConnectionTrait>(
+    conn: &C,
+    want: &Want<'_>,
+) -> Result<Vec<String>, DbErr> {
+    let strict = eligible(conn, want, want.area_code).await?;
+    if strict.is_empty() && want.loose && want.area_code.is_some() {
+        return eligible(conn, want, None).await;
+    }
+    Ok(strict)
+}
+
+async fn eligible<C: ConnectionTrait>(
+    conn: &C,
+    want: &Want<'_>,
+    area: Option<&str>,
+) -> Result<Vec<String>, DbErr> {
+    let holds_a_party = Query::select()
+        .expr(Expr::val(1))
+        .from(BindingParties)
+        .and_where(
+            Expr::col((BindingParties, binding_parties::Column::RelationNum))
+                .equals((XNumbers, x_numbers::Column::Number)),
+        )
+        .and_where(
+            Expr::col((BindingParties, binding_parties::Column::PartyNum))
+                .is_in(want.parties.iter().copied()),
+        )
+        .to_owned();
+    let mut query = XNumbers::find()
+        .filter(x_numbers::Column::Status.eq(NORMAL))
+        .filter(x_numbers::Column::Reserved.eq(false))
+        .filter(
+            Expr::col((XNumbers, x_numbers::Column::InUse))
+                .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
+        )
+        .filter(Expr::exists(holds_a_party).not());
+    if let Some(area) = area {
+        query = query.filter(x_numbers::Column::AreaCode.eq(area));
+    }
+    if !want.exclude.is_empty() {
+        query = query.filter(x_numbers::Column::Number.is_not_in(want.exclude.iter().cloned()));
+    }
+    Ok(query
+        .order_by_asc(x_numbers::Column::InUse)
+        .order_by_asc(x_numbers::Column::Number)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|x| x.number)
+        .collect())
+}
+
+/// Takes one slot on X if X is still allocatable. The UPDATE re-checks every condition itself, so a
+/// status change or a concurrent claim between reading the candidates and now cannot overfill X; on
+/// PostgreSQL it also holds X's row lock until commit, which orders concurrent claims on one X.
+async fn take_slot<C: ConnectionTrait>(conn: &C, x: &str) -> Result<bool, DbErr> {
+    let updated = XNumbers::update_many()
+        .col_expr(
+            x_numbers::Column::InUse,
+            Expr::col(x_numbers::Column::InUse).add(1),
+        )
+        .filter(x_numbers::Column::Number.eq(x))
+        .filter(x_numbers::Column::Status.eq(NORMAL))
+        .filter(x_numbers::Column::Reserved.eq(false))
+        .filter(
+            Expr::col((XNumbers, x_numbers::Column::InUse))
+                .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
+        )
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// Writes the `pending` row on the best free X, claiming the slot and both parties with it.
+pub async fn place(
+    db: &DatabaseConnection,
+    row: bindings::ActiveModel,
+    want: &Want<'_>,
+) -> Result<bindings::Model, PlaceError> {
+    for _ in 0..ROUNDS {
+        let xs = candidates(db, want).await?;
+        if xs.is_empty() {
+            break;
+        }
+        for x in xs {
+            let txn = db.begin().await?;
+            if !take_slot(&txn, &x).await? {
+                txn.rollback().await?;
+                continue;
+            }
+            let mut row = row.clone();
+            row.relation_num = Set(Some(x.clone()));
+            let model = row.insert(&txn).await?;
+            match repo::claim_parties(&txn, model.id, &x, &want.parties).await {
+                Ok(()) => {
+                    txn.commit().await?;
+                    return Ok(model);
+                }
+                Err(InsertError::PartyTaken(_)) => txn.rollback().await?,
+                Err(InsertError::Db(e)) => return Err(e.into()),
+            }
+        }
+    }
+    Err(PlaceError::Exhausted(explain(db, want).await?))
+}
+
+/// Moves a still-pending binding to another X after the platform refused the first (its slot and
+/// parties there are released in the same transaction).
+pub async fn repoint(
+    db: &DatabaseConnection,
+    id: Uuid,
+    from: &str,
+    want: &Want<'_>,
+) -> Result<bindings::Model, PlaceError> {
+    for _ in 0..ROUNDS {
+        let xs = candidates(db, want).await?;
+        if xs.is_empty() {
+            break;
+        }
+        for x in xs {
+            let txn = db.begin().await?;
+            if !take_slot(&txn, &x).await? {
+                txn.rollback().await?;
+                continue;
+            }
+            let moved = Bindings::update_many()
+                .col_expr(bindings::Column::RelationNum, Expr::value(x.clone()))
+                .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
+                .col_expr(
+                    bindings::Column::Version,
+                    Expr::col(bindings::Column::Version).add(1),
+                )
+                .filter(bindings::Column::Id.eq(id))
+                .filter(bindings::Column::Status.eq(BindingStatus::Pending.as_str()))
+                .exec(&txn)
+                .await?;
+            if moved.rows_affected != 1 {
+                txn.rollback().await?;
+                return Err(DbErr::RecordNotUpdated.into());
+            }
+            repo::release_parties(&txn, id, None).await?;
+            repo::count_on_x(&txn, from, -1).await?;
+            match repo::claim_parties(&txn, id, &x, &want.parties).await {
+                Ok(()) => {
+                    let model = Bindings::find_by_id(id)
+                        .one(&txn)
+                        .await?
+                        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
+                    txn.commit().await?;
+                    return Ok(model);
+                }
+                Err(InsertError::PartyTaken(_)) => txn.rollback().await?,
+                Err(InsertError::Db(e)) => return Err(e.into()),
+            }
+        }
+    }
+    Err(PlaceError::Exhausted(explain(db, want).await?))
+}
+
+/// Why nothing is free, for the 409: each number in scope counted under its first blocking reason.
+async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiError, DbErr> {
+    let scope_area = want.area_code.filter(|_| !want.loose);
+    let mut query = XNumbers::find();
+    if let Some(area) = scope_area {
+        query = query.filter(x_numbers::Column::AreaCode.eq(area));
+    }
+    let numbers = query.all(conn).await?;
+    let place = match scope_area {
+        Some(area) => format!("in area {area}"),
+        None => "in the pool".to_owned(),
+    };
+    if numbers.is_empty() {
+        return Ok(exhausted(format!("no X number {place}")));
+    }
+    let conflicting: HashSet<String> = BindingParties::find()
+        .filter(binding_parties::Column::PartyNum.is_in(want.parties.iter().copied()))
+        .filter(
+            binding_parties::Column::RelationNum.is_in(numbers.iter().map(|n| n.number.clone())),
+        )
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| p.relation_num)
+        .collect();
+    let (mut refused, mut unavailable, mut reserved, mut conflict, mut full) = (0, 0, 0, 0, 0);
+    for n in &numbers {
+        if want.exclude.contains(&n.number) {
+            refused += 1;
+        } else if n.status != NORMAL {
+            unavailable += 1;
+        } else if n.reserved {
+            reserved += 1;
+        } else if conflicting.contains(&n.number) {
+            conflict += 1;
+        } else if n.in_use >= n.capacity {
+            full += 1;
+        }
+    }
+    let parties = format!(
+        "{} or {}",
+        pns_core::phone::mask(want.parties[0]),
+        pns_core::phone::mask(want.parties[1])
+    );
+    let reasons: Vec<String> = [
+        (conflict, format!("already bind {parties}")),
+        (full, "are at capacity".to_owned()),
+        (
+            unavailable,
+            "are not in normal status (suspended, unavailable or frozen)".to_owned(),
+        ),
+        (reserved, "are reserved".to_owned()),
+        (
+            refused,
+            "were refused by the platform for this binding".to_owned(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(count, _)| *count > 0)
+    .map(|(count, why)| format!("{count} {why}"))
+    .collect();
+    let total = numbers.len();
+    let headline = if conflict == total {
+        format!("every X number {place} already binds {parties}")
+    } else if full == total {
+        format!("every X number {place} is at capacity")
+    } else {
+        format!("no free X number {place}")
+    };
+    Ok(exhausted(format!(
+        "{headline} ({total} number(s): {})",
+        reasons.join(", ")
+    )))
+}
+
+fn exhausted(message: String) -> ApiError {
+    ApiError::conflict(ErrorCode::PoolExhausted, message)
+}

@@ -1,0 +1,230 @@
+//! Drift reports: one `reconcile_runs` row per run with its tallies, and its findings.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::Trigger;
+use crate::db::entity::bindings;
+use crate::db::entity::orphan_bindings::{self, Entity as OrphanBindings};
+use crate::db::entity::reconcile_findings::{self, Entity as Findings};
+use crate::db::entity::reconcile_runs::{self, Entity as Runs};
+
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    pub numbers_checked: usize,
+    pub adopted: usize,
+    pub failed_pending: usize,
+    pub missing_upstream: usize,
+    pub expired: usize,
+    pub orphans: usize,
+    pub corrected: usize,
+    pub conflicts: usize,
+    pub query_failures: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub category: &'static str,
+    pub binding_id: Option<Uuid>,
+    pub subscription_id: Option<String>,
+    pub relation_num: Option<String>,
+    pub detail: Value,
+}
+
+impl Finding {
+    pub fn on_row(
+        category: &'static str,
+        row: &bindings::Model,
+        subscription_id: Option<&str>,
+        detail: Value,
+    ) -> Self {
+        Self {
+            category,
+            binding_id: Some(row.id),
+            subscription_id: subscription_id.map(Into::into),
+            relation_num: row.relation_num.clone(),
+            detail,
+        }
+    }
+    pub fn on_x(category: &'static str, x: &str, detail: Value) -> Self {
+        Self {
+            category,
+            binding_id: None,
+            subscription_id: None,
+            relation_num: Some(x.to_owned()),
+            detail,
+        }
+    }
+}
+
+pub async fn start(
+    db: &DatabaseConnection,
+    trigger: Trigger,
+) -> Result<reconcile_runs::Model, DbErr> {
+    reconcile_runs::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        trigger: Set(trigger.as_str().to_owned()),
+        started_at: Set(Utc::now()),
+        finished_at: Set(None),
+        status: Set("running".to_owned()),
+        numbers_checked: Set(0),
+        adopted: Set(0),
+        failed_pending: Set(0),
+        missing_upstream: Set(0),
+        orphans: Set(0),
+        corrected: Set(0),
+        error: Set(None),
+    }
+    .insert(db)
+    .await
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub async fn finish(
+    db: &DatabaseConnection,
+    run: reconcile_runs::Model,
+    outcome: Result<Tally, DbErr>,
+    findings: Vec<Finding>,
+) -> Result<reconcile_runs::Model, DbErr> {
+    let now = Utc::now();
+    for chunk in findings.chunks(200) {
+        let rows = chunk.iter().map(|f| reconcile_findings::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            run_id: Set(run.id),
+            category: Set(f.category.to_owned()),
+            binding_id: Set(f.binding_id),
+            subscription_id: Set(f.subscription_id.clone()),
+            relation_num: Set(f.relation_num.clone()),
+            detail: Set(f.detail.clone()),
+            created_at: Set(now),
+        });
+        Findings::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    let mut update =
+        Runs::update_many().col_expr(reconcile_runs::Column::FinishedAt, Expr::value(now));
+    update = match &outcome {
+        Ok(t) => {
+            let note = (t.query_failures > 0).then(|| {
+                format!(
+                    "{} number(s) could not be queried; their bindings were left alone",
+                    t.query_failures
+                )
+            });
+            update
+                .col_expr(reconcile_runs::Column::Status, Expr::value("done"))
+                .col_expr(
+                    reconcile_runs::Column::NumbersChecked,
+                    Expr::value(count(t.numbers_checked)),
+                )
+                .col_expr(
+                    reconcile_runs::Column::Adopted,
+                    Expr::value(count(t.adopted)),
+                )
+                .col_expr(
+                    reconcile_runs::Column::FailedPending,
+                    Expr::value(count(t.failed_pending)),
+                )
+                .col_expr(
+                    reconcile_runs::Column::MissingUpstream,
+                    Expr::value(count(t.missing_upstream)),
+                )
+                .col_expr(
+                    reconcile_runs::Column::Orphans,
+                    Expr::value(count(t.orphans)),
+                )
+                .col_expr(
+                    reconcile_runs::Column::Corrected,
+                    Expr::value(count(t.corrected)),
+                )
+                .col_expr(reconcile_runs::Column::Error, Expr::value(note))
+        }
+        Err(e) => {
+            tracing::error!(run_id = %run.id, error = %e, "reconcile run failed");
+            update
+                .col_expr(reconcile_runs::Column::Status, Expr::value("failed"))
+                .col_expr(reconcile_runs::Column::Error, Expr::value(e.to_string()))
+        }
+    };
+    update
+        .filter(reconcile_runs::Column::Id.eq(run.id))
+        .exec(db)
+        .await?;
+    if let Ok(t) = &outcome {
+        tracing::info!(
+            run_id = %run.id,
+            checked = t.numbers_checked,
+            adopted = t.adopted,
+            failed_pending = t.failed_pending,
+            missing_upstream = t.missing_upstream,
+            orphans = t.orphans,
+            corrected = t.corrected,
+            "reconcile run done"
+        );
+    }
+    Runs::find_by_id(run.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(run.id.to_string()))
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    limit: u64,
+) -> Result<Vec<reconcile_runs::Model>, DbErr> {
+    Runs::find()
+        .order_by_desc(reconcile_runs::Column::StartedAt)
+        .order_by_desc(reconcile_runs::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// A run, its findings, and how many findings of each category it has.
+pub async fn get(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<
+    Option<(
+        reconcile_runs::Model,
+        Vec<reconcile_findings::Model>,
+        BTreeMap<String, u64>,
+    )>,
+    DbErr,
+> {
+    let Some(run) = Runs::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let findings = Findings::find()
+        .filter(reconcile_findings::Column::RunId.eq(id))
+        .order_by_asc(reconcile_findings::Column::CreatedAt)
+        .order_by_asc(reconcile_findings::Column::Id)
+        .all(db)
+        .await?;
+    let mut counts = BTreeMap::new();
+    for f in &findings {
+        *counts.entry(f.category.clone()).or_insert(0) += 1;
+    }
+    Ok(Some((run, findings, counts)))
+}
+
+/// Orphans as of the last run that checked their X.
+pub async fn orphans(db: &DatabaseConnection) -> Result<Vec<orphan_bindings::Model>, DbErr> {
+    OrphanBindings::find()
+        .order_by_asc(orphan_bindings::Column::RelationNum)
+        .order_by_asc(orphan_bindings::Column::SubscriptionId)
+        .all(db)
+        .await
+}

@@ -1,0 +1,551 @@
+//! The number pool: admin operations, allocation (spread, area, status, reserve, capacity), the
+//! messages of an exhausted pool, retries when the platform refuses the picked X, and a property test.
+
+use std::collections::{HashMap, HashSet};
+
+use pns_sim::Fault;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+// The sandbox seeds these (three in 0755, two in 010).
+const X1: &str = "+8617000000001";
+const X2: &str = "+8617000000002";
+const X3: &str = "+8617000000003";
+const X4: &str = "+8617000000004";
+const X5: &str = "+8617000000005";
+
+fn party(n: u32) -> String {
+    format!("+86186{n:08}")
+}
+
+impl TestApp {
+    pub fn admin(&self) -> String {
+        self.token("ops", "admin")
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Binds without `relationNum`: the pool picks. Returns (status, body).
+    pub async fn pick(
+        &self,
+        token: &str,
+        caller: &str,
+        callee: &str,
+        extra: Value,
+    ) -> (u16, Value) {
+        let mut body = json!({"callerNum": caller, "calleeNum": callee});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let response = self.post_binding(token, &body).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn numbers(&self) -> HashMap<String, Value> {
+        let list: Value = self
+            .get(&self.admin(), "/v1/numbers")
+            .await
+            .json()
+            .await
+            .unwrap();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["number"].as_str().unwrap().to_owned(), n.clone()))
+            .collect()
+    }
+
+    pub async fn set_number(&self, number: &str, patch: Value) {
+        let response = self
+            .patch(&self.admin(), &format!("/v1/numbers/{number}"), &patch)
+            .await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    }
+}
+
+both_backends!(
+    numbers_are_admin_only_and_managed,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let writer = app.writer("app-1");
+        let admin = app.admin();
+        assert_eq!(app.get(&writer, "/v1/numbers").await.status(), 403);
+        let refused = app
+            .post_json(
+                &writer,
+                "/v1/numbers",
+                &json!({"number": "+8617000000009", "areaCode": "020"}),
+            )
+            .await;
+        assert_eq!(refused.status(), 403);
+
+        // The sandbox's numbers are in the pool from the start.
+        let pool = app.numbers().await;
+        assert_eq!(pool.len(), 5);
+        assert_eq!(pool[X1]["status"], "normal");
+        assert_eq!(pool[X1]["capacity"], 5000);
+        assert_eq!(pool[X4]["areaCode"], "010");
+
+        let one = app
+        .post_json(&admin, "/v1/numbers", &json!({"number": "+8617000000009", "areaCode": "020", "capacity": 10, "reserved": true}))
+        .await;
+        assert_eq!(one.status(), 201);
+        let one: Value = one.json().await.unwrap();
+        assert_eq!(one["created"][0]["capacity"], 10);
+        assert_eq!(one["created"][0]["reserved"], true);
+        assert_eq!(one["created"][0]["inUse"], 0);
+        let again = app
+            .post_json(
+                &admin,
+                "/v1/numbers",
+                &json!({"number": "+8617000000009", "areaCode": "020"}),
+            )
+            .await;
+        assert_eq!(again.status(), 409);
+
+        let bulk: Value = app
+            .post_json(
+                &admin,
+                "/v1/numbers",
+                &json!({"numbers": [
+                    {"number": "+8617000000009", "areaCode": "020"},
+                    {"number": "+8617000000010", "areaCode": "020"},
+                    {"number": "+8617000000011", "areaCode": "021"},
+                ]}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(bulk["created"].as_array().unwrap().len(), 2);
+        assert_eq!(bulk["skipped"], json!(["+8617000000009"]));
+        let invalid = app
+            .post_json(
+                &admin,
+                "/v1/numbers",
+                &json!({"numbers": [{"number": "12", "areaCode": "020"}]}),
+            )
+            .await;
+        assert_eq!(invalid.status(), 422);
+        assert!(invalid.text().await.unwrap().contains("numbers[0].number"));
+
+        let pool = app.numbers().await;
+        assert_eq!(pool.len(), 8);
+
+        // Change it, then remove it.
+        let patched: Value = app
+            .patch(
+                &admin,
+                "/v1/numbers/%2B8617000000011",
+                &json!({"capacity": 7, "areaCode": "022", "reserved": true}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                patched["capacity"].clone(),
+                patched["areaCode"].clone(),
+                patched["reserved"].clone()
+            ),
+            (json!(7), json!("022"), json!(true))
+        );
+        assert_eq!(
+            app.patch(
+                &admin,
+                "/v1/numbers/+8617000000099",
+                &json!({"capacity": 7})
+            )
+            .await
+            .status(),
+            404
+        );
+        assert_eq!(
+            app.delete(&admin, "/v1/numbers/+8617000000011")
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            app.delete(&admin, "/v1/numbers/+8617000000011")
+                .await
+                .status(),
+            404
+        );
+
+        // A number holding a binding cannot be removed until the binding ends.
+        let bound = app.bind(&writer, &party(1), &party(2), X5).await;
+        assert_eq!(app.numbers().await[X5]["inUse"], 1);
+        let busy = app.delete(&admin, &format!("/v1/numbers/{X5}")).await;
+        assert_eq!(busy.status(), 409);
+        let id = bound["id"].as_str().unwrap();
+        assert_eq!(
+            app.delete(&writer, &format!("/v1/bindings/{id}"))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(app.numbers().await[X5]["inUse"], 0);
+        assert_eq!(
+            app.delete(&admin, &format!("/v1/numbers/{X5}"))
+                .await
+                .status(),
+            204
+        );
+    }
+);
+
+both_backends!(
+    allocation_spreads_load_within_the_area,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        let mut picked = Vec::new();
+        for i in 0..6 {
+            let (status, body) = app
+                .pick(
+                    &token,
+                    &party(10 + 2 * i),
+                    &party(11 + 2 * i),
+                    json!({"areaCode": "0755"}),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+            assert_eq!(body["status"], "active");
+            picked.push(body["relationNum"].as_str().unwrap().to_owned());
+        }
+        // Least used first, ties by number: round-robin over the three 0755 numbers.
+        assert_eq!(picked, [X1, X2, X3, X1, X2, X3]);
+        let pool = app.numbers().await;
+        assert_eq!(
+            (pool[X1]["inUse"].clone(), pool[X4]["inUse"].clone()),
+            (json!(2), json!(0))
+        );
+
+        // Strict area: none in 0999. Loose: any area.
+        let (status, body) = app
+            .pick(&token, &party(90), &party(91), json!({"areaCode": "0999"}))
+            .await;
+        assert_eq!(status, 409);
+        assert_eq!(body["code"], "pool_exhausted");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("no X number in area 0999"),
+            "{body}"
+        );
+        let (status, body) = app
+            .pick(
+                &token,
+                &party(90),
+                &party(91),
+                json!({"areaCode": "0999", "areaMatchMode": "loose"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        assert!(
+            [X4, X5].contains(&body["relationNum"].as_str().unwrap()),
+            "least used overall: {body}"
+        );
+
+        // No areaCode: anywhere, least used first.
+        let (status, body) = app.pick(&token, &party(92), &party(93), json!({})).await;
+        assert_eq!(status, 201);
+        assert!([X4, X5].contains(&body["relationNum"].as_str().unwrap()));
+    }
+);
+
+both_backends!(exhausted_pool_says_why, |backend: Backend| async move {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let token = app.writer("app-1");
+    let a = party(1);
+    // A takes every 0755 number (with three different partners).
+    for i in 0..3 {
+        let (status, body) = app
+            .pick(&token, &a, &party(20 + i), json!({"areaCode": "0755"}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, body) = app
+        .pick(&token, &a, &party(30), json!({"areaCode": "0755"}))
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(body["code"], "pool_exhausted");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("every X number in area 0755 already binds"),
+        "{message}"
+    );
+    assert!(
+        !message.contains(&a),
+        "numbers are masked in messages: {message}"
+    );
+    // B is free, so B with someone else still finds a number.
+    let (status, _) = app
+        .pick(&token, &party(30), &party(31), json!({"areaCode": "0755"}))
+        .await;
+    assert_eq!(status, 201);
+
+    // Capacity: 010 numbers hold one binding each.
+    app.set_number(X4, json!({"capacity": 1})).await;
+    app.set_number(X5, json!({"capacity": 1})).await;
+    for i in 0..2 {
+        let (status, _) = app
+            .pick(
+                &token,
+                &party(40 + 2 * i),
+                &party(41 + 2 * i),
+                json!({"areaCode": "010"}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let (status, body) = app
+        .pick(&token, &party(50), &party(51), json!({"areaCode": "010"}))
+        .await;
+    assert_eq!(status, 409);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("every X number in area 010 is at capacity"),
+        "{body}"
+    );
+
+    // The refused requests left no rows behind.
+    let page: Value = app
+        .get(&token, "/v1/bindings?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 6);
+});
+
+both_backends!(
+    status_and_reserve_take_a_number_out_of_allocation,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        // What the numStatus callback writes: X1 suspended, X2 frozen for new bindings.
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE x_numbers SET status = 'suspended' WHERE number = '{X1}'"
+            ))
+            .await
+            .unwrap();
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE x_numbers SET status = 'frozen' WHERE number = '{X2}'"
+            ))
+            .await
+            .unwrap();
+        for i in 0..3 {
+            let (status, body) = app
+                .pick(
+                    &token,
+                    &party(2 * i),
+                    &party(2 * i + 1),
+                    json!({"areaCode": "0755"}),
+                )
+                .await;
+            assert_eq!(status, 201);
+            assert_eq!(body["relationNum"], X3);
+        }
+        app.set_number(X3, json!({"reserved": true})).await;
+        let (status, body) = app
+            .pick(&token, &party(60), &party(61), json!({"areaCode": "0755"}))
+            .await;
+        assert_eq!(status, 409);
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("2 are not in normal status") && message.contains("1 are reserved"),
+            "{message}"
+        );
+        // A reserved number can still be asked for by name.
+        app.bind(&token, &party(60), &party(61), X3).await;
+        // Back to normal: allocatable again.
+        app.state
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE x_numbers SET status = 'normal' WHERE number = '{X1}'"
+            ))
+            .await
+            .unwrap();
+        let (status, body) = app
+            .pick(&token, &party(62), &party(63), json!({"areaCode": "0755"}))
+            .await;
+        assert_eq!(status, 201);
+        assert_eq!(body["relationNum"], X1);
+    }
+);
+
+both_backends!(
+    platform_refusing_the_picked_x_is_retried_on_another,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        let sim = app.state.sandbox.clone().unwrap();
+        sim.inject(Fault::ResultCode {
+            code: "1012010".into(),
+            http_status: 400,
+            times: 1,
+            operation: Some(pns_sim::Op::Bind),
+        });
+        let (status, body) = app
+            .pick(&token, &party(1), &party(2), json!({"areaCode": "0755"}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["relationNum"], X2, "X1 was refused, X2 is next");
+        let pool = app.numbers().await;
+        assert_eq!(
+            (pool[X1]["inUse"].clone(), pool[X2]["inUse"].clone()),
+            (json!(0), json!(1))
+        );
+
+        // Bounded: after three refusals the caller gets the platform's answer and the row ends failed.
+        sim.inject(Fault::ResultCode {
+            code: "1012009".into(),
+            http_status: 400,
+            times: 5,
+            operation: Some(pns_sim::Op::Bind),
+        });
+        let (status, body) = app
+            .pick(&token, &party(3), &party(4), json!({"areaCode": "0755"}))
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["upstreamCode"], "1012009");
+        assert_eq!(sim.faults().len(), 1, "exactly three attempts were made");
+        sim.clear_faults();
+        let pool = app.numbers().await;
+        let used: i64 = [X1, X2, X3]
+            .iter()
+            .map(|x| pool[*x]["inUse"].as_i64().unwrap())
+            .sum();
+        assert_eq!(used, 1, "the failed binding released every X it held");
+    }
+);
+
+use sea_orm::ConnectionTrait;
+
+/// One step of the property test.
+#[derive(Debug, Clone)]
+enum Op {
+    Bind(u32, u32),
+    Unbind(usize),
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    let op = prop_oneof![
+        3 => (0u32..6, 0u32..6).prop_filter("distinct", |(a, b)| a != b).prop_map(|(a, b)| Op::Bind(a, b)),
+        1 => (0usize..64).prop_map(Op::Unbind),
+    ];
+    proptest::collection::vec(op, 1..24)
+}
+
+/// Random parties over a small pool (three numbers, capacities 1..=3): the invariant never breaks,
+/// a bind succeeds exactly when some number is free for both parties, and it gets the least used one.
+#[test]
+fn allocation_never_breaks_the_invariant_and_never_misses_a_free_number() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = ProptestConfig {
+        cases: 16,
+        ..ProptestConfig::default()
+    };
+    proptest!(config, |(capacities in proptest::collection::vec(1i64..=3, 3), steps in ops())| {
+        runtime.block_on(check(capacities, steps));
+    });
+}
+
+async fn check(capacities: Vec<i64>, steps: Vec<Op>) {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let token = app.writer("prop");
+    let xs = [X1, X2, X3];
+    for (x, cap) in xs.iter().zip(&capacities) {
+        app.set_number(x, json!({"capacity": cap})).await;
+    }
+    // Model: live bindings as (id, x, a, b).
+    let mut live: Vec<(String, String, String, String)> = Vec::new();
+    for step in steps {
+        match step {
+            Op::Bind(a, b) => {
+                let (a, b) = (party(a), party(b));
+                let used = |x: &str| live.iter().filter(|l| l.1 == x).count() as i64;
+                let free: Vec<&str> = xs
+                    .iter()
+                    .zip(&capacities)
+                    .filter(|(x, cap)| {
+                        used(x) < **cap
+                            && !live.iter().any(|l| {
+                                l.1 == **x && [&l.2, &l.3].iter().any(|p| **p == a || **p == b)
+                            })
+                    })
+                    .map(|(x, _)| *x)
+                    .collect();
+                let (status, body) = app.pick(&token, &a, &b, json!({"areaCode": "0755"})).await;
+                if free.is_empty() {
+                    assert_eq!(status, 409, "no number was free: {body}");
+                    assert_eq!(body["code"], "pool_exhausted");
+                } else {
+                    assert_eq!(status, 201, "{free:?} were free: {body}");
+                    let x = body["relationNum"].as_str().unwrap().to_owned();
+                    let least = free.iter().map(|f| used(f)).min().unwrap();
+                    let expected = free.iter().find(|f| used(f) == least).unwrap();
+                    assert_eq!(&x, expected, "least used, then lowest number");
+                    live.push((body["id"].as_str().unwrap().to_owned(), x, a, b));
+                }
+            }
+            Op::Unbind(i) if !live.is_empty() => {
+                let (id, ..) = live.remove(i % live.len());
+                assert_eq!(
+                    app.delete(&token, &format!("/v1/bindings/{id}"))
+                        .await
+                        .status(),
+                    200
+                );
+            }
+            Op::Unbind(_) => {}
+        }
+        // The invariant, as stored.
+        let mut seen = HashSet::new();
+        for (_, x, a, b) in &live {
+            assert!(seen.insert((x.clone(), a.clone())) && seen.insert((x.clone(), b.clone())));
+        }
+    }
+    let pool = app.numbers().await;
+    for x in xs {
+        let used = live.iter().filter(|l| l.1 == x).count() as i64;
+        assert_eq!(pool[x]["inUse"].as_i64().unwrap(), used, "inUse of {x}");
+    }
+}
