@@ -33,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 201, description = "Bound", body = BindingOut),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No or invalid token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 403, description = "Missing bindings:write", body = ErrorBody),
         (status = 409, description = "A party already has a binding on X, or no X is free", body = ErrorBody),
         (status = 422, description = "Invalid field, or Idempotency-Key reused with another body", body = ErrorBody),
@@ -198,6 +200,7 @@ async fn replay_binding(
         (status = 200, body = BindingOut),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Unknown, or another app's", body = ErrorBody),
+        (status = 429, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -219,7 +222,7 @@ pub async fn get_binding(
 #[utoipa::path(
     get, path = "/v1/bindings", tag = "bindings",
     params(BindingFilter),
-    responses((status = 200, body = BindingPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = BindingPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/bindings")]
@@ -243,9 +246,11 @@ pub async fn list_bindings(
     request_body = BindingPatch,
     responses(
         (status = 200, body = BindingOut),
+        (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "Not active, or a new number is already bound on X", body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -273,7 +278,7 @@ pub async fn patch_binding(
         (status = 200, description = "Ended (now or before)", body = BindingOut),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "Pending: the outcome of the bind is not yet known", body = ErrorBody),
-        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
