@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod sandbox;

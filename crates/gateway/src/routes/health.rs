@@ -4,7 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::state::AppState;
+use crate::service::probe::UpstreamProbe;
+use crate::state::{AppState, JobStatus};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -20,7 +21,11 @@ pub struct Readiness {
     pub mode: &'static str,
     pub database: bool,
     pub migrations: bool,
+    /// The platform answers a TCP connect (cached a few seconds); always true in sandbox mode.
     pub upstream: bool,
+    /// Every registered background job beat within its promised interval (true when none run).
+    pub jobs_alive: bool,
+    pub jobs: Vec<JobStatus>,
 }
 
 /// The process is alive.
@@ -30,19 +35,20 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The service can take traffic: database reachable, migrations applied, upstream configured.
+/// The service can take traffic: database reachable, migrations applied, upstream reachable,
+/// background jobs alive.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn readyz(state: web::Data<AppState>, probe: web::Data<UpstreamProbe>) -> HttpResponse {
     let database = state.db.ping().await.is_ok();
     let migrations = database
         && crate::db::migrations_applied(&state.db)
             .await
             .unwrap_or(false);
-    // Sandbox: the simulator runs in-process. Production: a cheap signed query would cost the
-    // platform a request per probe, so readiness trusts the client's configuration here.
-    let upstream = true;
-    let ready = database && migrations && upstream;
+    let upstream = probe.reachable().await;
+    let jobs = state.jobs.snapshot();
+    let jobs_alive = jobs.iter().all(|job| job.alive);
+    let ready = database && migrations && upstream && jobs_alive;
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },
         mode: if state.settings.is_sandbox() {
@@ -53,6 +59,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         database,
         migrations,
         upstream,
+        jobs_alive,
+        jobs,
     };
     if ready {
         HttpResponse::Ok().json(body)

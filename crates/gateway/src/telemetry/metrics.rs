@@ -1,0 +1,175 @@
+//! Prometheus metrics through the `metrics` facade. The recorder is process-wide (installed once, at
+//! the first `Application::build`); pns-upstream's `pns_upstream_*` series land in it too.
+//!
+//! Other modules record through the helpers below, so names and labels stay in one place.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Latency buckets in seconds: from a fast SQLite read to the upstream timeout.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the Prometheus recorder once per process. `None` when another recorder was installed
+/// first (an embedding program's); metrics then go there and `/metrics` answers 404.
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .ok()?;
+            match builder.install_recorder() {
+                Ok(handle) => {
+                    describe();
+                    Some(handle)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// The text exposition of every series.
+pub fn render() -> Option<String> {
+    let handle = HANDLE.get()?.as_ref()?;
+    handle.run_upkeep();
+    Some(handle.render())
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "pns_http_requests_total",
+        "HTTP requests by method, route template and status"
+    );
+    describe_histogram!(
+        "pns_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency by method and route template"
+    );
+    describe_counter!(
+        "pns_callbacks_total",
+        "Platform callbacks by kind and outcome (stored, duplicate, refused)"
+    );
+    describe_counter!(
+        "pns_job_runs_total",
+        "Background job runs by job and outcome"
+    );
+    describe_histogram!(
+        "pns_job_run_duration_seconds",
+        Unit::Seconds,
+        "Background job run time by job"
+    );
+    describe_counter!(
+        "pns_drift_found_total",
+        "Reconciliation drift found, by category"
+    );
+    describe_counter!(
+        "pns_rate_limited_total",
+        "API requests refused by the rate limiter"
+    );
+    describe_gauge!("pns_bindings", "Bindings by status (refreshed at scrape)");
+    describe_gauge!(
+        "pns_pool_bindings",
+        "Open bindings (pending or active) per X number and area (refreshed at scrape)"
+    );
+    describe_gauge!(
+        "pns_pool_capacity",
+        "Binding capacity per X number and area (refreshed at scrape)"
+    );
+    describe_gauge!(
+        "pns_pool_area_bindings",
+        "Open bindings per area (refreshed at scrape)"
+    );
+    describe_gauge!(
+        "pns_pool_area_capacity",
+        "Binding capacity per area (refreshed at scrape)"
+    );
+}
+
+/// A platform callback reached the gateway. `kind`: `call_event`, `fee`, `sms`, `num_status`...;
+/// `outcome`: `stored`, `duplicate` or `refused`.
+pub fn callback_received(kind: &'static str, outcome: &'static str) {
+    metrics::counter!("pns_callbacks_total", "kind" => kind, "outcome" => outcome).increment(1);
+}
+
+/// A background job finished one run. `outcome`: `ok`, `error` or `skipped` (lease held elsewhere).
+pub fn job_run(job: &'static str, outcome: &'static str, took: Duration) {
+    metrics::counter!("pns_job_runs_total", "job" => job, "outcome" => outcome).increment(1);
+    metrics::histogram!("pns_job_run_duration_seconds", "job" => job).record(took.as_secs_f64());
+}
+
+/// Reconciliation found `n` differences of one `category` (e.g. `orphan_upstream`, `missing_upstream`).
+pub fn drift_found(category: &'static str, n: u64) {
+    metrics::counter!("pns_drift_found_total", "category" => category).increment(n);
+}
+
+pub(crate) fn rate_limited() {
+    metrics::counter!("pns_rate_limited_total").increment(1);
+}
+
+/// Scrape-time gauges, set from cheap COUNT queries just before rendering.
+pub(crate) fn set_bindings(status: &str, n: u64) {
+    metrics::gauge!("pns_bindings", "status" => status.to_owned()).set(n as f64);
+}
+
+pub(crate) fn set_pool_number(x: &str, area: &str, open: u64, capacity: u64) {
+    let labels = [("x", x.to_owned()), ("area", area.to_owned())];
+    metrics::gauge!("pns_pool_bindings", &labels).set(open as f64);
+    metrics::gauge!("pns_pool_capacity", &labels).set(capacity as f64);
+}
+
+pub(crate) fn set_pool_area(area: &str, open: u64, capacity: u64) {
+    let labels = [("area", area.to_owned())];
+    metrics::gauge!("pns_pool_area_bindings", &labels).set(open as f64);
+    metrics::gauge!("pns_pool_area_capacity", &labels).set(capacity as f64);
+}
+
+/// Counts and times every request by its route template (never the raw path: bounded labels).
+pub async fn http_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = std::time::Instant::now();
+    // Standard methods only: a client must not mint label values.
+    let method = match *req.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
+    metrics::counter!(
+        "pns_http_requests_total",
+        "method" => method,
+        "route" => route.clone(),
+        "status" => status.as_str().to_owned()
+    )
+    .increment(1);
+    metrics::histogram!("pns_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    result
+}

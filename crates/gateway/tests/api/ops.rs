@@ -1,0 +1,412 @@
+//! What on-call and security notice: request ids, metrics, rate limits, readiness, JSON errors for
+//! every refusal, masked logs, and a graceful stop on SIGTERM.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Upstream, spawn_app, spawn_app_with};
+
+mod process;
+
+const METRICS_TOKEN: &str = "metrics-token-0123456789";
+
+both_backends!(
+    request_ids_are_taken_or_set_and_echoed,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let url = format!("{}/healthz", app.address);
+        let taken = app
+            .client
+            .get(&url)
+            .header("X-Request-Id", "trace-abc_123.4")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(taken.headers()["x-request-id"], "trace-abc_123.4");
+
+        let generated = app.client.get(&url).send().await.unwrap();
+        let id = generated.headers()["x-request-id"].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+
+        // An id that could forge log lines is replaced, not echoed.
+        let forged = app
+            .client
+            .get(&url)
+            .header("X-Request-Id", "a\"}{\"level\":\"ERROR")
+            .send()
+            .await
+            .unwrap();
+        let id = forged.headers()["x-request-id"].to_str().unwrap();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+
+        // Errors carry it too, including actix's own refusals.
+        let missing = app
+            .client
+            .get(format!("{}/nowhere", app.address))
+            .header("X-Request-Id", "req-404")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        assert_eq!(missing.headers()["x-request-id"], "req-404");
+    }
+);
+
+both_backends!(
+    metrics_are_guarded_and_show_requests_upstream_and_pool,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app_with(backend, Upstream::Sandbox, |raw| {
+            raw.metrics_token = Some(METRICS_TOKEN.into());
+        })
+        .await
+        else {
+            return;
+        };
+        let url = format!("{}/metrics", app.address);
+        let anonymous = app.client.get(&url).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        assert_eq!(
+            anonymous.json::<Value>().await.unwrap()["code"],
+            "unauthorized"
+        );
+        let writer = app.writer("app-1");
+        let not_admin = app.client.get(&url).bearer_auth(&writer).send().await;
+        assert_eq!(not_admin.unwrap().status(), 403);
+        let wrong = app.client.get(&url).bearer_auth("metrics-token-x").send();
+        assert_eq!(wrong.await.unwrap().status(), 401);
+
+        app.bind(
+            &writer,
+            "+8618600000001",
+            "+8618600000002",
+            "+8617000000001",
+        )
+        .await;
+
+        let scrape = app
+            .client
+            .get(&url)
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(scrape.status(), 200);
+        assert!(
+            scrape.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+        let text = scrape.text().await.unwrap();
+        for needle in [
+            "pns_http_requests_total{",
+            "route=\"/v1/bindings\"",
+            "status=\"201\"",
+            "pns_http_request_duration_seconds_bucket{",
+            "pns_upstream_requests_total{",
+            "pns_upstream_request_duration_seconds_bucket{",
+            "pns_bindings{status=\"active\"}",
+        ] {
+            assert!(text.contains(needle), "no {needle} in:\n{text}");
+        }
+        // Raw paths never become labels; numbers never appear outside the pool's X label.
+        assert!(!text.contains("8618600000001"), "{text}");
+
+        let admin = app.token("ops", "admin");
+        let by_admin = app
+            .client
+            .get(&url)
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_admin.status(), 200);
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_gauges_count_open_bindings_per_x_and_area() {
+    use gateway::db::entity::x_numbers;
+    use sea_orm::{ActiveModelTrait, Set};
+    let Some(app) = spawn_app_with(Backend::Sqlite, Upstream::Sandbox, |raw| {
+        raw.metrics_token = Some(METRICS_TOKEN.into());
+    })
+    .await
+    else {
+        return;
+    };
+    let now = chrono::Utc::now();
+    // Registered the way the pool stores its numbers, if the pool has not already.
+    let _ = x_numbers::ActiveModel {
+        number: Set("+8617000000004".into()),
+        area_code: Set("010".into()),
+        capacity: Set(5000),
+        reserved: Set(false),
+        status: Set("normal".into()),
+        status_cause: Set(None),
+        status_updated_at: Set(None),
+        in_use: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.state.db)
+    .await;
+    let writer = app.writer("app-1");
+    app.bind(
+        &writer,
+        "+8618600000011",
+        "+8618600000012",
+        "+8617000000004",
+    )
+    .await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("pns_pool_bindings{") && l.contains("+8617000000004"))
+        .unwrap_or_else(|| panic!("no pool line for X in:\n{text}"));
+    assert!(line.contains("area=\"010\""), "{line}");
+    assert!(line.ends_with(" 1"), "{line}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("pns_pool_area_capacity{area=\"010\"}")),
+        "{text}"
+    );
+}
+
+both_backends!(
+    api_is_rate_limited_per_app_with_retry_after,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app_with(backend, Upstream::Sandbox, |raw| {
+            raw.rate_limit_per_sec = 1;
+            raw.rate_limit_burst = 3;
+        })
+        .await
+        else {
+            return;
+        };
+        let busy = app.writer("busy-app");
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(app.get(&busy, "/v1/bindings").await);
+        }
+        let limited = statuses
+            .into_iter()
+            .find(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+            .expect("a 429 after the burst");
+        let retry_after: u64 = limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&retry_after), "{retry_after}");
+        assert_eq!(
+            limited.json::<Value>().await.unwrap()["code"],
+            "rate_limited"
+        );
+
+        // Another app has its own budget; health and callbacks are never limited.
+        let other = app.writer("quiet-app");
+        assert_eq!(app.get(&other, "/v1/bindings").await.status(), 200);
+        for _ in 0..6 {
+            let health = app.client.get(format!("{}/healthz", app.address)).send();
+            assert_eq!(health.await.unwrap().status(), 200);
+            let callback = app
+                .client
+                .post(format!("{}/callbacks/huawei", app.address))
+                .json(&json!({"eventType": "callin"}))
+                .send()
+                .await
+                .unwrap();
+            assert_ne!(callback.status(), 429);
+        }
+
+        // The bucket refills.
+        tokio::time::sleep(Duration::from_millis(1_100 * retry_after)).await;
+        assert_eq!(app.get(&busy, "/v1/bindings").await.status(), 200);
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_zero_is_off() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, Upstream::Sandbox, |raw| {
+        raw.rate_limit_per_sec = 0;
+        raw.rate_limit_burst = 0;
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.writer("app-1");
+    for _ in 0..30 {
+        assert_eq!(app.get(&token, "/v1/bindings").await.status(), 200);
+    }
+}
+
+both_backends!(
+    every_routing_failure_answers_json,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        let wrong_method = app.delete(&token, "/v1/bindings").await;
+        assert_eq!(wrong_method.status(), 405);
+        let allow = wrong_method.headers()["allow"].to_str().unwrap().to_owned();
+        assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+        assert_eq!(
+            wrong_method.json::<Value>().await.unwrap()["code"],
+            "method_not_allowed"
+        );
+
+        let put_binding = app
+            .client
+            .put(format!(
+                "{}/v1/bindings/{}",
+                app.address,
+                uuid::Uuid::new_v4()
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put_binding.status(), 405);
+        let allow = put_binding.headers()["allow"].to_str().unwrap().to_owned();
+        assert!(
+            allow.contains("PATCH") && allow.contains("DELETE"),
+            "{allow}"
+        );
+
+        let post_health = app
+            .client
+            .post(format!("{}/healthz", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post_health.status(), 405);
+        assert_eq!(post_health.headers()["allow"], "GET");
+
+        // A known binding path with an unknown id stays a 404 (the method is right).
+        let unknown = app
+            .get(&token, &format!("/v1/bindings/{}", uuid::Uuid::new_v4()))
+            .await;
+        assert_eq!(unknown.status(), 404);
+        for (response, status) in [
+            (app.get(&token, "/nowhere/at/all").await, 404),
+            (app.get(&token, "/v1/bindings/not-a-uuid").await, 404),
+            (
+                app.client
+                    .post(format!("{}/v1/bindings", app.address))
+                    .bearer_auth(&token)
+                    .header("content-type", "text/plain")
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap(),
+                415,
+            ),
+            (
+                app.client
+                    .post(format!("{}/v1/bindings", app.address))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body("{not json")
+                    .send()
+                    .await
+                    .unwrap(),
+                400,
+            ),
+            (
+                app.client
+                    .post(format!("{}/v1/bindings", app.address))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(vec![b' '; 128 * 1024])
+                    .send()
+                    .await
+                    .unwrap(),
+                413,
+            ),
+        ] {
+            assert_eq!(response.status(), status);
+            assert!(
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/json")
+            );
+            let body: Value = response.json().await.unwrap();
+            assert!(
+                body["code"].is_string() && body["message"].is_string(),
+                "{body}"
+            );
+        }
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_reports_upstream_reachability_and_jobs() {
+    // Production mode against a port nobody listens on: not ready, and says why.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let Some(app) = spawn_app_with(Backend::Sqlite, Upstream::Url(dead_url), |_| {}).await else {
+        return;
+    };
+    let response = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["upstream"], false, "{body}");
+    assert_eq!(body["database"], true, "{body}");
+    assert_eq!(body["mode"], "production");
+
+    // Reachable upstream, and a job that stops beating.
+    let upstream = wiremock::MockServer::start().await;
+    let Some(app) = spawn_app_with(Backend::Sqlite, Upstream::Url(upstream.uri()), |_| {}).await
+    else {
+        return;
+    };
+    let readyz = || app.client.get(format!("{}/readyz", app.address)).send();
+    let ready = readyz().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["upstream"], true, "{body}");
+    assert_eq!(body["jobsAlive"], true, "{body}");
+
+    app.state
+        .jobs
+        .register("ops-test-job", Duration::from_millis(200));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let stale = readyz().await.unwrap();
+    assert_eq!(stale.status(), 503);
+    let body: Value = stale.json().await.unwrap();
+    assert_eq!(body["jobsAlive"], false, "{body}");
+    let job = body["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "ops-test-job")
+        .cloned()
+        .unwrap();
+    assert_eq!(job["alive"], false);
+    app.state.jobs.beat("ops-test-job");
+    assert_eq!(readyz().await.unwrap().status(), 200);
+}
