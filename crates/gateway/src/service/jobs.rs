@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::db::entity::job_leases::{self, Entity as JobLeases};
 use crate::state::AppState;
+use crate::telemetry::metrics;
 
 pub const SWEEP: &str = "expiry_sweep";
 pub const RECONCILE: &str = "reconcile";
@@ -75,17 +76,26 @@ impl Jobs {
 }
 
 async fn sweep_round(state: AppState) {
-    if let Err(e) = crate::service::expiry::sweep(&state.db).await {
+    let started = std::time::Instant::now();
+    let result = crate::service::expiry::sweep(&state.db).await;
+    if let Err(e) = &result {
         tracing::error!(error = %e, "expiry sweep failed");
     }
+    metrics::job_run(SWEEP, outcome(&result), started.elapsed());
 }
 
 async fn reconcile_round(state: AppState) {
-    if let Err(e) =
-        crate::service::reconcile::run(&state, crate::service::reconcile::Trigger::Scheduled).await
-    {
+    let started = std::time::Instant::now();
+    let result =
+        crate::service::reconcile::run(&state, crate::service::reconcile::Trigger::Scheduled).await;
+    if let Err(e) = &result {
         tracing::error!(error = %e, "scheduled reconciliation failed");
     }
+    metrics::job_run(RECONCILE, outcome(&result), started.elapsed());
+}
+
+fn outcome<T, E>(result: &Result<T, E>) -> &'static str {
+    if result.is_ok() { "ok" } else { "error" }
 }
 
 async fn periodic(
@@ -111,7 +121,10 @@ async fn periodic(
         state.jobs.beat(name);
         match try_lead(&state.db, name, &holder, every).await {
             Ok(true) => job(state.clone()).await,
-            Ok(false) => tracing::debug!(job = name, "another instance ran this round"),
+            Ok(false) => {
+                metrics::job_run(name, "skipped", Duration::ZERO);
+                tracing::debug!(job = name, "another instance ran this round");
+            }
             Err(e) => tracing::warn!(job = name, error = %e, "could not claim the job lease"),
         }
         state.jobs.beat(name);

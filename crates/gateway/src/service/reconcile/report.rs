@@ -98,6 +98,13 @@ pub async fn finish(
     findings: Vec<Finding>,
 ) -> Result<reconcile_runs::Model, DbErr> {
     let now = Utc::now();
+    let mut by_category = std::collections::BTreeMap::<&'static str, u64>::new();
+    for finding in &findings {
+        *by_category.entry(finding.category).or_default() += 1;
+    }
+    for (category, n) in by_category {
+        crate::telemetry::metrics::drift_found(category, n);
+    }
     for chunk in findings.chunks(200) {
         let rows = chunk.iter().map(|f| reconcile_findings::ActiveModel {
             id: Set(Uuid::now_v7()),
