@@ -1,0 +1,39 @@
+//! `/v1/sms`: texts through X and the routing decision taken for each.
+
+use actix_web::{get, web};
+
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::calls::dto::{SmsFilter, SmsPage};
+use crate::service::calls;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_sms);
+}
+
+/// Texts of the calling app (admin: all, including texts to X from strangers), newest first.
+#[utoipa::path(
+    get, path = "/v1/sms", tag = "sms",
+    params(SmsFilter),
+    responses(
+        (status = 200, body = SmsPage),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "bindingId unknown or another app's", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/sms")]
+pub async fn list_sms(
+    state: web::Data<AppState>,
+    principal: Principal,
+    filter: web::Query<SmsFilter>,
+) -> Result<web::Json<SmsPage>, ApiError> {
+    principal.require(Scope::BindingsRead)?;
+    let (rows, next_cursor) = calls::list_sms(&state.db, &principal, filter.into_inner()).await?;
+    Ok(web::Json(SmsPage {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}

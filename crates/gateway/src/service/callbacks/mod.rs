@@ -1,0 +1,209 @@
+//! The platform's callbacks, after verification: stored durably, deduplicated by natural keys, and
+//! folded into the call history and the binding table. One transaction per request, committed before
+//! the handler acknowledges, so a 200 always means "kept".
+
+pub mod call_events;
+pub mod cdrs;
+pub mod derive;
+pub mod num_status;
+pub mod sms;
+pub mod verify;
+
+use chrono::Utc;
+use pns_core::callback::{Callback, CallbackParseError};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, Statement, TransactionTrait, TryInsertResult,
+};
+use serde_json::Value;
+
+use crate::db::entity::binding_parties::Entity as BindingParties;
+use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::db::entity::raw_callbacks;
+
+/// What to answer once the rows are committed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ack {
+    /// HTTP 200, empty body (every kind but an SMS in Block mode).
+    Empty,
+    /// HTTP 200 with this JSON body (the SMS routing decision).
+    Json(Value),
+}
+
+/// How one request went, for the log and the metrics.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub kind: &'static str,
+    pub ack: Ack,
+    /// Rows that were new (a full redelivery stores 0).
+    pub stored: usize,
+    pub duplicates: usize,
+}
+
+/// The body could not be understood at all: answered 400 and not stored.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub CallbackParseError);
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Malformed(#[from] Malformed),
+    #[error("storage: {0}")]
+    Storage(#[from] DbErr),
+}
+
+/// Parses and stores one callback body (already verified).
+pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, IngestError> {
+    let callback = match Callback::parse(body) {
+        Ok(callback) => callback,
+        Err(e @ (CallbackParseError::NotJson(_) | CallbackParseError::NotAnObject)) => {
+            return Err(Malformed(e).into());
+        }
+        // A known kind with a field we cannot read: the platform would retry and then drop it (a CDR
+        // is gone for good), so keep the body raw for an operator rather than refuse it.
+        Err(e) => {
+            tracing::error!(error = %e, "callback of a known kind failed to parse; stored raw");
+            let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let txn = db.begin().await?;
+            store_raw(&txn, raw).await?;
+            txn.commit().await?;
+            return Ok(Ingested {
+                kind: "invalid",
+                ack: Ack::Empty,
+                stored: 1,
+                duplicates: 0,
+            });
+        }
+    };
+    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let kind = callback.kind();
+    let txn = db.begin().await?;
+    let (ack, stored, duplicates) = match callback {
+        Callback::CallEvent(event) => {
+            let new = call_events::store(&txn, &event, &raw).await?;
+            (Ack::Empty, usize::from(new), usize::from(!new))
+        }
+        Callback::Fee(fee) => {
+            let records = raw
+                .get("feeLst")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let counts = cdrs::store_batch(&txn, &fee.fee_lst, &records).await?;
+            (Ack::Empty, counts.inserted, counts.duplicates)
+        }
+        Callback::Sms(notification) => {
+            let (answer, new) = sms::store(&txn, &notification.sms_event, &raw).await?;
+            (answer, usize::from(new), usize::from(!new))
+        }
+        Callback::NumStatus(status) => {
+            let n = num_status::store(&txn, &status.num_info).await?;
+            (Ack::Empty, n, 0)
+        }
+        Callback::Unknown(value) => {
+            tracing::warn!("callback of an unknown kind; stored raw");
+            store_raw(&txn, value).await?;
+            (Ack::Empty, 1, 0)
+        }
+    };
+    txn.commit().await?;
+    Ok(Ingested {
+        kind,
+        ack,
+        stored,
+        duplicates,
+    })
+}
+
+async fn store_raw(txn: &DatabaseTransaction, body: Value) -> Result<(), DbErr> {
+    raw_callbacks::Entity::insert(raw_callbacks::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        body: Set(body),
+        received_at: Set(Utc::now()),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// True when an `INSERT .. ON CONFLICT DO NOTHING` wrote the row (false: a redelivery).
+pub(crate) fn was_inserted(result: TryInsertResult<u64>) -> bool {
+    matches!(result, TryInsertResult::Inserted(n) if n > 0)
+}
+
+/// Serialises work on one call across instances (PostgreSQL): two events of the same call arriving
+/// at once would otherwise each derive the call from half its events. SQLite has one writer anyway.
+pub(crate) async fn lock_call(txn: &DatabaseTransaction, session_id: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(72426, hashtext($1))",
+        [session_id.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The binding a callback belongs to: by subscriptionId, or (when the platform sent none) by X and
+/// one real party, through the `binding_parties` primary key.
+pub(crate) async fn find_binding(
+    txn: &impl ConnectionTrait,
+    subscription_id: Option<&str>,
+    x_and_party: Option<(&str, &str)>,
+) -> Result<Option<bindings::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    if let Some(sid) = subscription_id.filter(|s| !s.trim().is_empty()) {
+        return Bindings::find()
+            .filter(bindings::Column::SubscriptionId.eq(sid))
+            .one(txn)
+            .await;
+    }
+    let Some((x, party)) = x_and_party else {
+        return Ok(None);
+    };
+    let Some(link) = BindingParties::find_by_id((x.to_owned(), party.to_owned()))
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Bindings::find_by_id(link.binding_id).one(txn).await
+}
+
+/// Adds one call to a binding's counters. Only called for a CDR that was actually inserted, so a
+/// redelivered batch never counts twice.
+pub(crate) async fn count_call(
+    txn: &DatabaseTransaction,
+    binding_id: uuid::Uuid,
+    call_at: chrono::DateTime<Utc>,
+    talk_seconds: i64,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Cond, SimpleExpr};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let later: SimpleExpr = Expr::case(
+        Cond::any()
+            .add(bindings::Column::LastCallAt.is_null())
+            .add(bindings::Column::LastCallAt.lt(call_at)),
+        Expr::value(call_at),
+    )
+    .finally(Expr::col(bindings::Column::LastCallAt))
+    .into();
+    Bindings::update_many()
+        .col_expr(
+            bindings::Column::CallCount,
+            Expr::col(bindings::Column::CallCount).add(1),
+        )
+        .col_expr(
+            bindings::Column::TotalTalkSeconds,
+            Expr::col(bindings::Column::TotalTalkSeconds).add(talk_seconds),
+        )
+        .col_expr(bindings::Column::LastCallAt, later)
+        .filter(bindings::Column::Id.eq(binding_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
