@@ -23,6 +23,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when this instance's /readyz answers 200 (for container health checks).
+    Healthcheck,
     /// Mint a JWT with the configured PNS_JWT_SECRET.
     Token {
         #[arg(long)]
@@ -75,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?
             );
         }
+        Command::Healthcheck => gateway::service::probe::healthcheck(&settings.listen).await?,
         Command::Openapi => unreachable!("handled above"),
     }
     Ok(())

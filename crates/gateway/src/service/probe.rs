@@ -58,3 +58,33 @@ impl UpstreamProbe {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// `gateway healthcheck`: exits non-zero unless this instance's `/readyz` answers 200 within 3 s.
+/// For container health checks in images without a shell or curl.
+pub async fn healthcheck(listen: &str) -> anyhow::Result<()> {
+    let addr: std::net::SocketAddr = listen.parse()?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    let url = match addr {
+        std::net::SocketAddr::V6(_) if !addr.ip().is_unspecified() => {
+            format!("http://[{host}]:{}/readyz", addr.port())
+        }
+        _ => format!("http://{host}:{}/readyz", addr.port()),
+    };
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()?
+        .get(&url)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "{url} answered {}: {}",
+        response.status(),
+        response.text().await.unwrap_or_default()
+    );
+    Ok(())
+}
