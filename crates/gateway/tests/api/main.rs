@@ -3,9 +3,11 @@
 mod bindings;
 mod callbacks;
 mod calls;
+mod cluster;
 mod helpers;
 mod ops;
 mod platform;
 mod platform_sim;
 mod pool;
+mod reconcile;
 mod surface;

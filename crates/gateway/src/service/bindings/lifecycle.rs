@@ -337,6 +337,8 @@ pub async fn modify(
         pre_voice: pre_voice(changes.pre_voice.clone()),
         user_data: changes.user_data.clone(),
     };
+    // Marks the change in flight, so reconciliation does not judge the row meanwhile.
+    repo::touch(&state.db, id).await?;
     if let Err(err) = state.upstream.modify(&request).await {
         if !err.is_ambiguous() && !added.is_empty() {
             repo::release_parties(&state.db, id, Some(&added)).await?;
@@ -450,6 +452,8 @@ pub async fn unbind(
         ));
     };
     let sub = pns_core::types::SubscriptionId::parse(sub).map_err(ApiError::internal)?;
+    // Marks the unbind in flight, so reconciliation does not take it for a binding the platform lost.
+    repo::touch(&state.db, id).await?;
     match state.upstream.unbind(&sub).await {
         Ok(()) => Ok(repo::end(&state.db, id, BindingStatus::Unbound, "unbound", None).await?),
         Err(err)

@@ -219,13 +219,26 @@ pub async fn end_if(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
     if result.rows_affected == 1 {
-        release_parties(&txn, id, None).await?;
+        // X's row before its party rows, the order every writer uses (an allocation holds X's row
+        // while it inserts parties), so PostgreSQL never sees a lock cycle.
         if let Some(x) = &model.relation_num {
             count_on_x(&txn, x, -1).await?;
         }
+        release_parties(&txn, id, None).await?;
     }
     txn.commit().await?;
     Ok(model)
+}
+
+/// Records that a change of the binding is about to reach the platform: reconciliation leaves rows
+/// changed within one upstream call's time alone (see `service::reconcile`).
+pub async fn touch(db: &DatabaseConnection, id: Uuid) -> Result<(), DbErr> {
+    Bindings::update_many()
+        .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(bindings::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Which of these parties already hold a binding on X (for a precise 409 before any upstream call).

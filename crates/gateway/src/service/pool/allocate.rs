@@ -188,9 +188,17 @@ pub async fn repoint(
         }
         for x in xs {
             let txn = db.begin().await?;
+            // Both X rows in number order: two bindings moving in opposite directions cannot
+            // deadlock.
+            if from < x.as_str() {
+                repo::count_on_x(&txn, from, -1).await?;
+            }
             if !take_slot(&txn, &x).await? {
                 txn.rollback().await?;
                 continue;
+            }
+            if from > x.as_str() {
+                repo::count_on_x(&txn, from, -1).await?;
             }
             let moved = Bindings::update_many()
                 .col_expr(bindings::Column::RelationNum, Expr::value(x.clone()))
@@ -208,7 +216,6 @@ pub async fn repoint(
                 return Err(DbErr::RecordNotUpdated.into());
             }
             repo::release_parties(&txn, id, None).await?;
-            repo::count_on_x(&txn, from, -1).await?;
             match repo::claim_parties(&txn, id, &x, &want.parties).await {
                 Ok(()) => {
                     let model = Bindings::find_by_id(id)

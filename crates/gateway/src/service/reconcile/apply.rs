@@ -5,8 +5,7 @@ use chrono::Utc;
 use pns_core::wire::BindingInfo;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 
 use super::compare::{Diff, upstream_expiry};
@@ -139,13 +138,18 @@ pub async fn correct(
         return Ok(Corrected::Stale);
     }
     if has("relationNum") || has("callerNum") || has("calleeNum") {
-        repo::release_parties(&txn, row.id, None).await?;
         if has("relationNum") {
+            // X rows in number order, before any party row (the order every writer uses).
+            let mut moves = vec![(info.relation_num.as_str(), 1)];
             if let Some(old) = &row.relation_num {
-                repo::count_on_x(&txn, old, -1).await?;
+                moves.push((old.as_str(), -1));
             }
-            repo::count_on_x(&txn, &info.relation_num, 1).await?;
+            moves.sort_unstable();
+            for (x, delta) in moves {
+                repo::count_on_x(&txn, x, delta).await?;
+            }
         }
+        repo::release_parties(&txn, row.id, None).await?;
         let parties = [info.caller_num.as_str(), info.callee_num.as_str()];
         match repo::claim_parties(&txn, row.id, &info.relation_num, &parties).await {
             Ok(()) => {}
@@ -207,24 +211,35 @@ pub async fn record_orphans(
     Ok(())
 }
 
-/// Puts `in_use` back to the count of live bindings where it drifted. The UPDATE is conditional on
-/// the value read, so a binding committed in between (which moved `in_use` itself) is never undone.
-pub async fn repair_in_use<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+/// Puts `in_use` back to the count of live bindings where it drifted. Per number, in one
+/// transaction: first X's row lock (a no-op UPDATE), then the count. Every binding change on X moves
+/// `in_use` under that same lock, so the count is exact at that moment: a change already holding the
+/// lock has committed before the count, and one that has not yet taken it applies its own delta after.
+pub async fn repair_in_use(db: &DatabaseConnection) -> Result<(), DbErr> {
     use crate::db::entity::x_numbers;
-    for x in XNumbers::find().all(conn).await? {
-        let live = live_bindings(conn, &x.number).await?;
-        if live == x.in_use {
-            continue;
-        }
-        let fixed = XNumbers::update_many()
-            .col_expr(x_numbers::Column::InUse, Expr::value(live))
+    for x in XNumbers::find().all(db).await? {
+        let txn = db.begin().await?;
+        XNumbers::update_many()
+            .col_expr(
+                x_numbers::Column::InUse,
+                Expr::col(x_numbers::Column::InUse),
+            )
             .filter(x_numbers::Column::Number.eq(x.number.as_str()))
-            .filter(x_numbers::Column::InUse.eq(x.in_use))
-            .exec(conn)
+            .exec(&txn)
             .await?;
-        if fixed.rows_affected == 1 {
-            tracing::warn!(x = %pns_core::phone::mask(&x.number), was = x.in_use, now = live, "reconcile: in_use repaired");
+        let Some(current) = XNumbers::find_by_id(x.number.clone()).one(&txn).await? else {
+            continue;
+        };
+        let live = live_bindings(&txn, &x.number).await?;
+        if live != current.in_use {
+            XNumbers::update_many()
+                .col_expr(x_numbers::Column::InUse, Expr::value(live))
+                .filter(x_numbers::Column::Number.eq(x.number.as_str()))
+                .exec(&txn)
+                .await?;
+            tracing::warn!(x = %pns_core::phone::mask(&x.number), was = current.in_use, now = live, "reconcile: in_use repaired");
         }
+        txn.commit().await?;
     }
     Ok(())
 }

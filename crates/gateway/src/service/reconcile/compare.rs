@@ -61,10 +61,13 @@ impl Diff {
 }
 
 /// `live`: pending/active rows last changed before the walk began, on the numbers that were queried
-/// (or pending without an X). `ended`: status of ended rows by subscriptionId, for upstream entries
-/// not matched to a live row. `upstream`: everything the platform reported on the queried numbers.
+/// (or pending without an X). `recent`: rows changed since the walk began: they are not judged, and
+/// an upstream binding that is theirs is no orphan. `ended`: status of ended rows by subscriptionId,
+/// for upstream entries not matched to a live row. `upstream`: everything the platform reported on
+/// the queried numbers.
 pub fn plan<'a>(
     live: &'a [bindings::Model],
+    recent: &[bindings::Model],
     ended: &HashMap<String, String>,
     upstream: &'a [BindingInfo],
     now: DateTime<Utc>,
@@ -120,7 +123,7 @@ pub fn plan<'a>(
         }
     }
     for info in upstream {
-        if matched.contains(info.subscription_id.as_str()) {
+        if matched.contains(info.subscription_id.as_str()) || recent.iter().any(|r| owns(r, info)) {
             continue;
         }
         let local_status = ended.get(&info.subscription_id).cloned();
@@ -131,6 +134,21 @@ pub fn plan<'a>(
         actions.push(Action::Orphan { info, local_status });
     }
     actions
+}
+
+/// The row is this upstream binding: by subscriptionId, or (not yet activated) by its parties on X.
+fn owns(row: &bindings::Model, info: &BindingInfo) -> bool {
+    match row.subscription_id.as_deref() {
+        Some(sub) => sub == info.subscription_id,
+        None => {
+            row.caller_num == info.caller_num
+                && row.callee_num == info.callee_num
+                && row
+                    .relation_num
+                    .as_deref()
+                    .is_none_or(|x| x == info.relation_num)
+        }
+    }
 }
 
 fn diffs(row: &bindings::Model, info: &BindingInfo) -> Vec<Diff> {
@@ -241,7 +259,14 @@ mod tests {
     }
 
     fn run<'a>(live: &'a [bindings::Model], up: &'a [BindingInfo]) -> Vec<Action<'a>> {
-        plan(live, &HashMap::new(), up, Utc::now(), Duration::seconds(60))
+        plan(
+            live,
+            &[],
+            &HashMap::new(),
+            up,
+            Utc::now(),
+            Duration::seconds(60),
+        )
     }
 
     #[test]
@@ -275,10 +300,25 @@ mod tests {
         let up = [info("s9", A, B), info("s8", "+8618600000003", B)];
         let mut ended = HashMap::new();
         ended.insert("s8".to_owned(), "expired".to_owned());
-        let actions = plan(&[], &ended, &up, Utc::now(), Duration::seconds(60));
+        let actions = plan(&[], &[], &ended, &up, Utc::now(), Duration::seconds(60));
         assert!(
             matches!(&actions[..], [Action::Orphan { info, local_status: None }] if info.subscription_id == "s9")
         );
+    }
+
+    #[test]
+    fn a_binding_made_during_the_walk_is_no_orphan() {
+        let recent = [row(BindingStatus::Pending, None, 0)];
+        let up = [info("s1", A, B)];
+        let actions = plan(
+            &[],
+            &recent,
+            &HashMap::new(),
+            &up,
+            Utc::now(),
+            Duration::seconds(60),
+        );
+        assert!(actions.is_empty(), "{actions:?}");
     }
 
     #[test]

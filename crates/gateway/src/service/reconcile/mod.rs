@@ -6,8 +6,10 @@
 //! - field differences -> corrected from the platform.
 //!
 //! Only rows last changed before the walk began are judged, so a binding created or changed while the
-//! platform was being queried is never mistaken for drift; every correction is conditional on the row's
-//! version. Each run is stored with its findings as a drift report.
+//! platform was being queried is never mistaken for drift. An active row is judged only once it has
+//! been still for longer than one upstream call can take: an unbind or modify touches the row before
+//! calling the platform, so one in flight is never taken for drift. Every correction is conditional
+//! on the row's version. Each run is stored with its findings as a drift report.
 
 mod apply;
 pub mod compare;
@@ -70,6 +72,13 @@ async fn numbers_in_use(state: &AppState) -> Result<BTreeSet<String>, DbErr> {
     Ok(xs)
 }
 
+/// The longest one upstream call can take, retries included.
+fn in_flight_window(state: &AppState) -> chrono::Duration {
+    let s = &state.settings;
+    let budget = s.upstream_connect_timeout + s.upstream_timeout * (s.upstream_max_retries + 1);
+    chrono::Duration::from_std(budget).unwrap_or_else(|_| chrono::Duration::seconds(60))
+}
+
 fn live_statuses() -> [&'static str; 2] {
     [
         BindingStatus::Pending.as_str(),
@@ -105,14 +114,30 @@ async fn walk(
     }
     tally.numbers_checked = checked.len();
 
+    let settled = started - in_flight_window(state);
     let live = Bindings::find()
-        .filter(bindings::Column::Status.is_in(live_statuses()))
-        .filter(bindings::Column::UpdatedAt.lt(started))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(bindings::Column::Status.eq(BindingStatus::Pending.as_str()))
+                        .add(bindings::Column::UpdatedAt.lt(started)),
+                )
+                .add(
+                    Condition::all()
+                        .add(bindings::Column::Status.eq(BindingStatus::Active.as_str()))
+                        .add(bindings::Column::UpdatedAt.lt(settled)),
+                ),
+        )
         .filter(
             Condition::any()
                 .add(bindings::Column::RelationNum.is_in(checked.iter().cloned()))
                 .add(bindings::Column::RelationNum.is_null()),
         )
+        .all(&state.db)
+        .await?;
+    let recent = Bindings::find()
+        .filter(bindings::Column::UpdatedAt.gte(settled))
         .all(&state.db)
         .await?;
     let subs: Vec<String> = upstream.iter().map(|b| b.subscription_id.clone()).collect();
@@ -133,7 +158,7 @@ async fn walk(
     let grace = chrono::Duration::from_std(state.settings.reconcile_pending_grace)
         .unwrap_or_else(|_| chrono::Duration::seconds(60));
     let mut seen_orphans = Vec::new();
-    for action in compare::plan(&live, &ended, &upstream, Utc::now(), grace) {
+    for action in compare::plan(&live, &recent, &ended, &upstream, Utc::now(), grace) {
         match action {
             Action::Adopt { row, info } => {
                 if apply::adopt(&state.db, row, info).await? {
