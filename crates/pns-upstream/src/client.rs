@@ -299,7 +299,12 @@ fn record_metrics<T>(operation: &'static str, result: &Result<T, UpstreamError>,
         Err(UpstreamError::Rejected { .. }) => "rejected",
         Err(UpstreamError::Decode(_)) => "decode",
     };
-    metrics::counter!("pns_upstream_requests_total", "operation" => operation, "outcome" => outcome)
+    // The platform's resultcode ("0" on success, empty when it did not answer): a bounded set.
+    let resultcode = match result {
+        Ok(_) => "0".to_owned(),
+        Err(e) => e.result_code().map(ResultCode::code).unwrap_or_default(),
+    };
+    metrics::counter!("pns_upstream_requests_total", "operation" => operation, "outcome" => outcome, "resultcode" => resultcode)
         .increment(1);
     metrics::histogram!("pns_upstream_request_duration_seconds", "operation" => operation)
         .record(took.as_secs_f64());

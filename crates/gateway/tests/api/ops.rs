@@ -109,6 +109,7 @@ both_backends!(
             "status=\"201\"",
             "pns_http_request_duration_seconds_bucket{",
             "pns_upstream_requests_total{",
+            "resultcode=\"0\"",
             "pns_upstream_request_duration_seconds_bucket{",
             "pns_bindings{status=\"active\"}",
         ] {
