@@ -8,6 +8,7 @@ use futures::StreamExt;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::service::callbacks::{self, Ack, IngestError};
 use crate::state::AppState;
+use crate::telemetry::metrics::callback_received;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/callbacks").service(huawei));
@@ -45,12 +46,16 @@ pub async fn huawei(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let peer = req.peer_addr().map(|a| a.ip());
-    state.callbacks.check(
+    let checked = state.callbacks.check(
         peer,
         header(&req, "Authorization"),
         header(&req, "X-AKSK"),
         chrono::Utc::now(),
-    )?;
+    );
+    if let Err(e) = checked {
+        callback_received("unverified", "refused");
+        return Err(e);
+    }
     let limit = state.settings.callback_body_limit_bytes;
     let declared = header(&req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
     let body = match declared {
@@ -61,13 +66,11 @@ pub async fn huawei(
     let ingested = match result {
         Ok(ingested) => ingested,
         Err(IngestError::Malformed(e)) => {
-            metrics::counter!("pns_callbacks_total", "kind" => "malformed", "result" => "rejected")
-                .increment(1);
+            callback_received("malformed", "refused");
             return Err(ApiError::bad_request(format!("malformed callback: {e}")));
         }
         Err(IngestError::Storage(e)) => {
-            metrics::counter!("pns_callbacks_total", "kind" => "any", "result" => "storage_error")
-                .increment(1);
+            callback_received("any", "storage_error");
             return Err(ApiError::internal(format!("callback not stored: {e}")));
         }
     };
@@ -77,17 +80,25 @@ pub async fn huawei(
         duplicates = ingested.duplicates,
         "callback stored"
     );
-    let result = if ingested.stored == 0 {
+    let outcome = if ingested.stored == 0 {
         "duplicate"
     } else {
         "stored"
     };
-    metrics::counter!("pns_callbacks_total", "kind" => ingested.kind, "result" => result)
-        .increment(1);
+    callback_received(metric_kind(ingested.kind), outcome);
     Ok(match ingested.ack {
         Ack::Empty => HttpResponse::Ok().finish(),
         Ack::Json(body) => HttpResponse::Ok().json(body),
     })
+}
+
+/// Call events share one label, so the metric's cardinality stays fixed.
+fn metric_kind(kind: &'static str) -> &'static str {
+    match kind {
+        "callin" | "callout" | "alerting" | "answer" | "disconnect" => "call_event",
+        "numStatus" => "num_status",
+        other => other,
+    }
 }
 
 fn too_large(limit: usize) -> ApiError {

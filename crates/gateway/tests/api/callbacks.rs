@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::Backend;
-use crate::platform_sim::{A, B, Platform, X1, spawn_platform};
+use crate::platform_sim::{A, B, Platform, X1, spawn_platform, spawn_platform_with};
 
 fn call(sid: &str, from: Party, outcome: CallOutcome, talk: u32) -> CallScript {
     CallScript {
@@ -74,9 +74,13 @@ both_backends!(
             .await;
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0]["feeLst"].as_array().unwrap().len(), 50);
-        for _ in 0..3 {
-            assert_eq!(p.post_signed(&batches[0]).await.status(), 200);
-        }
+        // Twice at the same moment (two platform nodes retrying), then once more later.
+        let (first, second) = tokio::join!(p.post_signed(&batches[0]), p.post_signed(&batches[0]));
+        assert_eq!(
+            (first.status().as_u16(), second.status().as_u16()),
+            (200, 200)
+        );
+        assert_eq!(p.post_signed(&batches[0]).await.status(), 200);
         assert_eq!(p.app.count("cdrs").await, 50);
         let b = binding(&p, &id).await;
         assert_eq!(b["callCount"], 50);
@@ -369,5 +373,35 @@ both_backends!(
             .unwrap();
         assert_eq!(x.status, "normal");
         assert_eq!(p.app.count("x_number_status_events").await, 2);
+    }
+);
+
+both_backends!(
+    source_allowlist_and_switching_verification_off,
+    |backend: Backend| async move {
+        let Some(p) = spawn_platform_with(backend, |raw| {
+            raw.callback_allow_ips = Some("10.9.9.9".into());
+        })
+        .await
+        else {
+            return;
+        };
+        let response = p.post_signed(&disconnect("s-elsewhere")).await;
+        assert_eq!(response.status(), 403);
+        assert_eq!(p.app.count("call_events").await, 0);
+
+        let Some(p) = spawn_platform_with(backend, |raw| raw.callback_verify = false).await else {
+            return;
+        };
+        let unsigned = p
+            .app
+            .client
+            .post(p.app.callback_url())
+            .json(&disconnect("s-unsigned"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unsigned.status(), 200);
+        assert_eq!(p.app.count("call_events").await, 1);
     }
 );

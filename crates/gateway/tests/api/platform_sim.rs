@@ -30,6 +30,13 @@ pub struct Platform {
 }
 
 pub async fn spawn_platform(backend: Backend) -> Option<Platform> {
+    spawn_platform_with(backend, |_| {}).await
+}
+
+pub async fn spawn_platform_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut gateway::settings::RawSettings),
+) -> Option<Platform> {
     let numbers = vec![SimNumber::new(X1, "0755"), SimNumber::new(X2, "0755")];
     let sim = pns_sim::start(
         SimConfig::new(APP_KEY, APP_SECRET, numbers),
@@ -40,6 +47,7 @@ pub async fn spawn_platform(backend: Backend) -> Option<Platform> {
     let app = spawn_app_with(backend, Upstream::Url(sim.base_url()), |raw| {
         raw.app_key = Some(APP_KEY.into());
         raw.app_secret = Some(APP_SECRET.into());
+        tweak(raw);
     })
     .await?;
     let ctl = sim.control();

@@ -14,7 +14,8 @@ use pns_core::callback::{Callback, CallbackParseError};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, Statement, TransactionTrait, TryInsertResult,
+    EntityTrait, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    TryInsertResult,
 };
 use serde_json::Value;
 
@@ -66,7 +67,7 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
         Err(e) => {
             tracing::error!(error = %e, "callback of a known kind failed to parse; stored raw");
             let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-            let txn = db.begin().await?;
+            let txn = begin_write(db).await?;
             store_raw(&txn, raw).await?;
             txn.commit().await?;
             return Ok(Ingested {
@@ -79,7 +80,7 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
     };
     let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let kind = callback.kind();
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let (ack, stored, duplicates) = match callback {
         Callback::CallEvent(event) => {
             let new = call_events::store(&txn, &event, &raw).await?;
@@ -115,6 +116,17 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
         stored,
         duplicates,
     })
+}
+
+/// A write transaction from its first statement. On SQLite a deferred transaction that reads and
+/// then writes fails with "database is locked" when another writer got in between (redeliveries
+/// arrive concurrently); `BEGIN IMMEDIATE` queues on the busy timeout instead. PostgreSQL ignores it.
+async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 async fn store_raw(txn: &DatabaseTransaction, body: Value) -> Result<(), DbErr> {
