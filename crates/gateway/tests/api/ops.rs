@@ -62,6 +62,7 @@ both_backends!(
     |backend: Backend| async move {
         let Some(app) = spawn_app_with(backend, Upstream::Sandbox, |raw| {
             raw.metrics_token = Some(METRICS_TOKEN.into());
+            raw.sweep_interval_secs = 1;
         })
         .await
         else {
@@ -80,13 +81,26 @@ both_backends!(
         let wrong = app.client.get(&url).bearer_auth("metrics-token-x").send();
         assert_eq!(wrong.await.unwrap().status(), 401);
 
-        app.bind(
-            &writer,
-            "+8618600000001",
-            "+8618600000002",
-            "+8617000000001",
-        )
-        .await;
+        let binding = app
+            .bind(
+                &writer,
+                "+8618600000001",
+                "+8618600000002",
+                "+8617000000001",
+            )
+            .await;
+        // A sandbox call: the simulator posts signed call events to the gateway's callback route.
+        let call = app
+            .client
+            .post(format!("{}/v1/sandbox/calls", app.address))
+            .bearer_auth(&writer)
+            .json(&json!({"bindingId": binding["id"], "from": "caller", "outcome": "answered", "talkSeconds": 5}))
+            .send()
+            .await
+            .unwrap();
+        assert!(call.status().is_success(), "{:?}", call.text().await);
+        // The expiry sweep runs every second here.
+        tokio::time::sleep(Duration::from_millis(2_200)).await;
 
         let scrape = app
             .client
@@ -112,6 +126,10 @@ both_backends!(
             "resultcode=\"0\"",
             "pns_upstream_request_duration_seconds_bucket{",
             "pns_bindings{status=\"active\"}",
+            "pns_callbacks_total{",
+            "outcome=\"stored\"",
+            "pns_job_runs_total{job=\"expiry_sweep\",outcome=\"ok\"}",
+            "pns_job_run_duration_seconds_bucket{job=\"expiry_sweep\"",
         ] {
             assert!(text.contains(needle), "no {needle} in:\n{text}");
         }
