@@ -336,3 +336,93 @@ both_backends!(
         assert_eq!(response.status(), 404);
     }
 );
+
+both_backends!(
+    each_outcome_is_reported_with_its_disconnect_reason,
+    |backend: Backend| async move {
+        let Some(p) = spawn_platform(backend).await else {
+            return;
+        };
+        let token = p.app.writer("app-1");
+        // Only A may call B: B's calls are refused by the platform with 8016.
+        let created = p
+            .app
+            .post_binding(
+                &token,
+                &json!({"callerNum": A, "calleeNum": B, "relationNum": X1, "callDirection": 1}),
+            )
+            .await;
+        let binding: Value = created.json().await.unwrap();
+        let (id, sid) = (
+            binding["id"].as_str().unwrap().to_owned(),
+            binding["subscriptionId"].as_str().unwrap().to_owned(),
+        );
+        let cases = [
+            (
+                Party::Caller,
+                CallOutcome::NoAnswer,
+                "no_answer",
+                8101,
+                "no answer",
+            ),
+            (Party::Caller, CallOutcome::Busy, "busy", 8102, "busy"),
+            (
+                Party::Caller,
+                CallOutcome::Rejected,
+                "rejected",
+                7503,
+                "rejected",
+            ),
+            (
+                Party::Caller,
+                CallOutcome::PoweredOff,
+                "powered_off",
+                8104,
+                "powered off",
+            ),
+            (
+                Party::Callee,
+                CallOutcome::Answered,
+                "direction_not_allowed",
+                8016,
+                "call direction not allowed",
+            ),
+        ];
+        for (from, outcome, expected, code, reason) in cases {
+            let report = p
+                .ctl
+                .play_call(CallScript {
+                    subscription_id: sid.clone(),
+                    from,
+                    outcome,
+                    talk_seconds: 0,
+                    record: false,
+                })
+                .await
+                .unwrap();
+            p.ctl.flush_cdrs().await.unwrap();
+            let calls = items(&p, &token, &format!("/v1/bindings/{id}/calls")).await;
+            let call = calls
+                .iter()
+                .find(|c| c["sessionId"] == report.session_id.as_str())
+                .expect("the call is listed");
+            assert_eq!(call["outcome"], expected);
+            assert_eq!(call["stateCode"], code);
+            assert!(
+                call["disconnectReason"].as_str().unwrap().contains(reason),
+                "{call}"
+            );
+            assert_eq!(call["talkSeconds"], 0);
+            assert!(call["icid"].is_string());
+        }
+        let b: Value = p
+            .app
+            .get(&token, &format!("/v1/bindings/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(b["callCount"], 5);
+        assert_eq!(b["totalTalkSeconds"], 0);
+    }
+);

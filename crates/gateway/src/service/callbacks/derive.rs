@@ -99,12 +99,17 @@ pub fn derive(events: &[call_events::Model], cdr: Option<&cdrs::Model>) -> Deriv
         (Some(c), None) => outcome_of_q850(c.fwd_unasw_rsn),
         (None, None) => "in_progress",
     };
-    // The real destination: the CDR's forwarded number, else the `called` of a post-callin event
-    // (on callin `called` is X itself).
+    // The real destination: the CDR's forwarded number, else the `called` of a post-callin event.
+    // On callin `called` is X itself, and a call refused before forwarding keeps X there too.
+    let x = events
+        .iter()
+        .find(|e| e.event_type == "callin")
+        .and_then(|e| e.called.as_deref());
     let forwarded = events
         .iter()
         .filter(|e| e.event_type != "callin" && e.event_type != "callout")
-        .find_map(|e| e.called.clone());
+        .filter_map(|e| e.called.clone())
+        .find(|called| Some(called.as_str()) != x);
     let first_event = events.iter().min_by_key(|e| e.occurred_at);
     Derived {
         binding_id: events
@@ -318,6 +323,13 @@ mod tests {
             );
             assert_eq!(d.outcome, outcome, "state code {code}");
         }
+        let mut refused = event("disconnect", "2026-01-01 10:00:01", Some(8016));
+        refused.called = Some("+8617000000001".into());
+        let d = derive(
+            &[event("callin", "2026-01-01 10:00:00", None), refused],
+            None,
+        );
+        assert_eq!(d.called, None, "X is not the destination");
         let ongoing = derive(&[event("callin", "2026-01-01 10:00:00", None)], None);
         assert_eq!(ongoing.outcome, "in_progress");
     }
