@@ -549,3 +549,99 @@ async fn check(capacities: Vec<i64>, steps: Vec<Op>) {
         assert_eq!(pool[x]["inUse"].as_i64().unwrap(), used, "inUse of {x}");
     }
 }
+
+both_backends!(
+    a_number_status_callback_takes_x_out_of_allocation,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        let sim = app.state.sandbox.clone().unwrap();
+        // The platform says X1 is suspended and X2 unavailable (arrears): it posts numStatus to us.
+        sim.push_num_status(vec![
+            pns_core::NumStatusInfo {
+                number: X1.into(),
+                status: 9,
+                cause: None,
+            },
+            pns_core::NumStatusInfo {
+                number: X2.into(),
+                status: 10,
+                cause: Some(2),
+            },
+        ])
+        .await
+        .unwrap();
+        let pool = app.numbers().await;
+        assert_eq!(pool[X1]["status"], "suspended");
+        assert_eq!(
+            (pool[X2]["status"].clone(), pool[X2]["statusCause"].clone()),
+            (json!("unavailable"), json!(2))
+        );
+        assert!(pool[X1]["statusUpdatedAt"].is_string());
+        for i in 0..3 {
+            let (status, body) = app
+                .pick(
+                    &token,
+                    &party(2 * i),
+                    &party(2 * i + 1),
+                    json!({"areaCode": "0755"}),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+            assert_eq!(body["relationNum"], X3);
+        }
+        // Back to normal (status 5): allocatable again.
+        sim.push_num_status(vec![pns_core::NumStatusInfo {
+            number: X1.into(),
+            status: 5,
+            cause: None,
+        }])
+        .await
+        .unwrap();
+        let (status, body) = app
+            .pick(&token, &party(10), &party(11), json!({"areaCode": "0755"}))
+            .await;
+        assert_eq!(status, 201);
+        assert_eq!(body["relationNum"], X1);
+    }
+);
+
+both_backends!(
+    an_empty_pool_lets_the_platform_pick,
+    |backend: Backend| async move {
+        let numbers = vec![pns_sim::SimNumber::new("+8617200000001", "0755")];
+        let sim = pns_sim::start(
+            pns_sim::SimConfig::new("test-app-key", "test-app-secret", numbers),
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+        )
+        .await
+        .unwrap();
+        let Some(app) = crate::helpers::spawn_app_with(
+            backend,
+            crate::helpers::Upstream::Url(sim.base_url()),
+            |_| {},
+        )
+        .await
+        else {
+            return;
+        };
+        assert!(app.numbers().await.is_empty());
+        let token = app.writer("app-1");
+        let (status, body) = app
+            .pick(&token, &party(1), &party(2), json!({"areaCode": "0755"}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(
+            body["relationNum"], "+8617200000001",
+            "recorded as the platform picked it"
+        );
+        assert_eq!(body["status"], "active");
+        // The invariant holds for the platform's pick too.
+        let again = app
+        .post_binding(&token, &json!({"callerNum": party(1), "calleeNum": party(3), "relationNum": "+8617200000001"}))
+        .await;
+        assert_eq!(again.status(), 409);
+    }
+);

@@ -396,3 +396,42 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_number_the_platform_cannot_answer_for_is_left_alone,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app_with(backend, Upstream::Sandbox, quick).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        let sim = app.state.sandbox.clone().unwrap();
+        let bound = app.bind(&token, A, B, X1).await;
+        assert!(sim.expire_now(bound["subscriptionId"].as_str().unwrap()));
+        settle().await;
+        // The query for X1 (the first number walked) fails: X1's binding is not judged on no evidence.
+        sim.inject(Fault::ResultCode {
+            code: "1010001".into(),
+            http_status: 500,
+            times: 1,
+            operation: Some(pns_sim::Op::Query),
+        });
+        let run = app.reconcile().await;
+        assert_eq!(run["status"], "done");
+        assert_eq!(run["numbersChecked"], 4);
+        assert_eq!(counts(&run), (0, 0, 0, 0, 0), "{run}");
+        assert_eq!(run["categories"]["query_failed"], 1);
+        assert_eq!(run["findings"][0]["relationNum"], X1);
+        assert!(
+            run["error"]
+                .as_str()
+                .unwrap()
+                .contains("could not be queried")
+        );
+        assert_eq!(
+            app.binding(bound["id"].as_str().unwrap()).await["status"],
+            "active"
+        );
+        // The next run sees it.
+        assert_eq!(counts(&app.reconcile().await).2, 1);
+    }
+);

@@ -302,10 +302,12 @@ async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiErr
     } else {
         format!("no free X number {place}")
     };
-    Ok(exhausted(format!(
-        "{headline} ({total} number(s): {})",
+    let why = if reasons.is_empty() {
+        "the last free one was just taken by a concurrent request".to_owned()
+    } else {
         reasons.join(", ")
-    )))
+    };
+    Ok(exhausted(format!("{headline} ({total} number(s): {why})")))
 }
 
 fn exhausted(message: String) -> ApiError {

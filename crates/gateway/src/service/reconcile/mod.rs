@@ -18,6 +18,7 @@ pub mod report;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
+use pns_core::result_code::ResultCode;
 use pns_core::wire::BindingInfo;
 use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
@@ -104,11 +105,16 @@ async fn walk(
             Err(e) => {
                 tracing::warn!(x = %pns_core::phone::mask(&x), error = %e, "reconcile: querying an X failed; its bindings are left alone this run");
                 tally.query_failures += 1;
+                let throttled = matches!(e.result_code(), Some(ResultCode::FlowControl));
                 findings.push(Finding::on_x(
                     "query_failed",
                     &x,
                     serde_json::json!({"error": e.to_string()}),
                 ));
+                // The platform asks us to back off: the other numbers wait for the next run.
+                if throttled {
+                    break;
+                }
             }
         }
     }
@@ -136,6 +142,14 @@ async fn walk(
         )
         .all(&state.db)
         .await?;
+    // A pending row without an X may be on a number that could not be queried: not judged then.
+    let live: Vec<_> = if tally.query_failures > 0 {
+        live.into_iter()
+            .filter(|r| r.relation_num.is_some())
+            .collect()
+    } else {
+        live
+    };
     let recent = Bindings::find()
         .filter(bindings::Column::UpdatedAt.gte(settled))
         .all(&state.db)
