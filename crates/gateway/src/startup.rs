@@ -104,10 +104,20 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.jobs.stop().await;
+        tracing::info!("HTTP server stopped; stopping background jobs");
+        // A round in progress finishes, but a stop stays bounded: past the timeout the round is
+        // abandoned (the lease expires and reconciliation picks up whatever it left half done).
+        let grace = self.state.settings.shutdown_timeout;
+        if tokio::time::timeout(grace, self.jobs.stop()).await.is_err() {
+            tracing::warn!(
+                ?grace,
+                "background jobs did not stop in time; abandoning them"
+            );
+        }
         if let Some(sandbox) = self.sandbox {
             sandbox.sim.stop().await;
         }
+        tracing::info!("stopped");
         result
     }
 }
