@@ -324,6 +324,25 @@ mod tests {
     }
 
     #[test]
+    fn operations_settings_have_safe_defaults_and_checks() {
+        let settings = Settings::from_raw(RawSettings::default()).unwrap();
+        assert_eq!(
+            (settings.rate_limit_per_sec, settings.rate_limit_burst),
+            (200, 400)
+        );
+        assert!(settings.metrics_token.is_none());
+        assert_eq!(settings.shutdown_timeout, Duration::from_secs(30));
+        let raw = RawSettings {
+            metrics_token: Some("short".into()),
+            ..RawSettings::default()
+        };
+        assert_eq!(
+            Settings::from_raw(raw).unwrap_err().key,
+            "PNS_METRICS_TOKEN"
+        );
+    }
+
+    #[test]
     fn bad_listen_is_refused() {
         let raw = RawSettings {
             listen: "nope".into(),
