@@ -645,3 +645,49 @@ both_backends!(
         assert_eq!(again.status(), 409);
     }
 );
+
+both_backends!(
+    concurrent_binds_keep_the_invariant,
+    |backend: Backend| async move {
+        use futures::StreamExt;
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        // 120 binds over 10 parties and the three 0755 numbers, 24 at a time.
+        let results: Vec<(u16, Value)> = futures::stream::iter(0..120u32)
+            .map(|i| {
+                let (app, token) = (&app, &token);
+                async move {
+                    let (a, b) = (i % 10, (i * 7 + 3) % 10);
+                    let b = if a == b { (b + 1) % 10 } else { b };
+                    app.pick(token, &party(a), &party(b), json!({"areaCode": "0755"}))
+                        .await
+                }
+            })
+            .buffer_unordered(24)
+            .collect()
+            .await;
+        for (status, body) in &results {
+            assert!(
+                *status == 201 || body["code"] == "pool_exhausted",
+                "{status}: {body}"
+            );
+        }
+        // At most 5 disjoint pairs fit on each of the 3 numbers, and the pool fills up completely.
+        let made = results.iter().filter(|(s, _)| *s == 201).count();
+        assert_eq!(made, 15);
+        let upstream = app.state.sandbox.as_ref().unwrap().bindings();
+        assert_eq!(upstream.len(), made);
+        let mut pairs = HashSet::new();
+        for b in &upstream {
+            assert!(pairs.insert((b.relation_num.clone(), b.caller_num.clone())));
+            assert!(pairs.insert((b.relation_num.clone(), b.callee_num.clone())));
+        }
+        let pool = app.numbers().await;
+        assert_eq!(
+            [X1, X2, X3].map(|x| pool[x]["inUse"].as_i64().unwrap()),
+            [5, 5, 5]
+        );
+    }
+);
