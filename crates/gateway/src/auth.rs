@@ -3,7 +3,7 @@
 
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,12 @@ impl FromRequest for Principal {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+/// Verifies the bearer token. Once per request: the rate limiter, which keys by app, keeps the
+/// principal it verified in the request's extensions.
+pub(crate) fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    if let Some(principal) = req.extensions().get::<Principal>() {
+        return Ok(principal.clone());
+    }
     let jwt = req
         .app_data::<web::Data<JwtConfig>>()
         .ok_or_else(|| ApiError::internal("JwtConfig missing from app data"))?;

@@ -10,11 +10,10 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::{HttpMessage, ResponseError, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use crate::auth::JwtConfig;
 use crate::error::{ApiError, ErrorCode};
 
 /// Only these paths are limited: the API apps call.
@@ -58,17 +57,17 @@ impl RateLimit {
 }
 
 fn key(req: &ServiceRequest) -> Key {
-    let app = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .zip(req.app_data::<web::Data<JwtConfig>>())
-        .and_then(|(token, jwt)| jwt.verify(token.trim()).ok());
-    match (app, req.peer_addr()) {
-        (Some(principal), _) => Key::App(principal.app_id),
-        (None, Some(peer)) => Key::Peer(peer.ip()),
-        (None, None) => Key::Unknown,
+    if req.headers().contains_key(AUTHORIZATION)
+        && let Ok(principal) = crate::auth::authenticate(req.request())
+    {
+        let key = Key::App(principal.app_id.clone());
+        // The handler's `Principal` extractor takes it from here instead of verifying again.
+        req.extensions_mut().insert(principal);
+        return key;
+    }
+    match req.peer_addr() {
+        Some(peer) => Key::Peer(peer.ip()),
+        None => Key::Unknown,
     }
 }
 
