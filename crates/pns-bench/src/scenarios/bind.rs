@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use super::{Outcome, errors_note, warmup};
+use super::{Cpu, Outcome, errors_note, warmup};
 use crate::bodies::pair;
 use crate::driver::{Measured, closed_loop};
 use crate::report::{Check, ms, rate};
 use crate::stack::{Ctx, Stack};
 
-pub const HEADERS: [&str; 8] = [
+pub const HEADERS: [&str; 9] = [
     "path",
     "backend",
     "cycles/s",
@@ -18,6 +18,7 @@ pub const HEADERS: [&str; 8] = [
     "ok",
     "errors",
     "vs direct",
+    "CPU cores gw/sim/client",
 ];
 pub const TARGET: &str = "gateway bind+unbind throughput >= 0.5x direct";
 
@@ -52,6 +53,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         direct(stack.clone(), o.numbers),
     )
     .await;
+    let cpu = Cpu::now(stack);
     let d = closed_loop(
         o.concurrency,
         o.duration,
@@ -59,6 +61,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         direct(stack.clone(), o.numbers),
     )
     .await;
+    let d_cpu = cpu.cores_since(stack, d.elapsed);
     closed_loop(
         o.concurrency,
         warmup(ctx),
@@ -66,6 +69,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         through_gateway(stack.clone(), o.numbers),
     )
     .await;
+    let cpu = Cpu::now(stack);
     let g = closed_loop(
         o.concurrency,
         o.duration,
@@ -73,10 +77,11 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         through_gateway(stack.clone(), o.numbers),
     )
     .await;
+    let g_cpu = cpu.cores_since(stack, g.elapsed);
 
     let label = stack.backend.label();
     let ratio = g.per_sec() / d.per_sec().max(1e-9);
-    let row = |path: &str, m: &Measured, vs: String| {
+    let row = |path: &str, m: &Measured, vs: String, cpu: String| {
         vec![
             path.to_owned(),
             label.to_owned(),
@@ -86,6 +91,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             m.ok.to_string(),
             m.errors.to_string(),
             vs,
+            cpu,
         ]
     };
     let notes: Vec<String> = [
@@ -97,8 +103,8 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     .collect();
     Ok(Outcome {
         rows: vec![
-            row("direct pns-sim", &d, "1.00x".into()),
-            row("gateway", &g, format!("{ratio:.2}x")),
+            row("direct pns-sim", &d, "1.00x".into(), d_cpu),
+            row("gateway", &g, format!("{ratio:.2}x"), g_cpu),
         ],
         checks: vec![Check {
             target: TARGET,

@@ -9,14 +9,14 @@ use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 
-use super::{Outcome, count_rows, errors_note, warmup};
+use super::{Cpu, Outcome, count_rows, errors_note, warmup};
 use crate::bodies::{call_event, fee_batch, next_seq};
 use crate::db::Backend;
 use crate::driver::{Measured, closed_loop};
 use crate::report::{Check, ms, rate};
 use crate::stack::{Ctx, Stack};
 
-pub const HEADERS: [&str; 8] = [
+pub const HEADERS: [&str; 9] = [
     "what",
     "backend",
     "per second",
@@ -25,6 +25,7 @@ pub const HEADERS: [&str; 8] = [
     "requests ok",
     "errors",
     "vs raw insert",
+    "CPU cores gw/sim/client",
 ];
 pub const TARGET: &str = "CDR ingestion >= 25,000 records/s";
 const BATCH: usize = 50;
@@ -57,11 +58,15 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     closed_loop(o.concurrency, warmup(ctx), batches, fee(false)).await;
     let db = stack.db.connect(stack.backend.gateway_pool()).await?;
     let before = count_rows(&db, "cdrs").await?;
+    let cpu = Cpu::now(stack);
     let f = closed_loop(o.concurrency, o.duration, batches, fee(false)).await;
+    let f_cpu = cpu.cores_since(stack, f.elapsed);
     let persisted = count_rows(&db, "cdrs").await? - before;
     let records = f.ok * BATCH as u64;
     let records_per_sec = records as f64 / f.elapsed.as_secs_f64().max(1e-9);
+    let cpu = Cpu::now(stack);
     let fs = closed_loop(o.concurrency, o.duration, batches, fee(true)).await;
+    let fs_cpu = cpu.cores_since(stack, fs.elapsed);
     let shared_per_sec = (fs.ok * BATCH as u64) as f64 / fs.elapsed.as_secs_f64().max(1e-9);
 
     let events = {
@@ -79,7 +84,9 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             }
         }
     };
+    let cpu = Cpu::now(stack);
     let e = closed_loop(o.concurrency, o.duration, o.max_ops, events).await;
+    let e_cpu = cpu.cores_since(stack, e.elapsed);
 
     // The same rows, inserted by as many connections as the gateway's pool, 50 per transaction.
     let workers = stack.backend.gateway_pool() as usize;
@@ -97,12 +104,14 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         }
     };
     let raw_ops = f.ok.max(1);
+    let cpu = Cpu::now(stack);
     let r = closed_loop(workers, o.duration * 3, raw_ops, raw).await;
+    let r_cpu = cpu.cores_since(stack, r.elapsed);
     let raw_per_sec = (r.ok * BATCH as u64) as f64 / r.elapsed.as_secs_f64().max(1e-9);
     db.close().await?;
 
     let label = stack.backend.label();
-    let row = |what: &str, per_sec: f64, m: &Measured, vs: String| {
+    let row = |what: &str, per_sec: f64, m: &Measured, vs: String, cpu: String| {
         vec![
             what.to_owned(),
             label.to_owned(),
@@ -112,6 +121,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             m.ok.to_string(),
             m.errors.to_string(),
             vs,
+            cpu,
         ]
     };
     let ratio = records_per_sec / raw_per_sec.max(1e-9);
@@ -145,15 +155,23 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
                 records_per_sec,
                 &f,
                 format!("{ratio:.2}x"),
+                f_cpu,
             ),
             row(
                 "CDR records, batches sharing bindings",
                 shared_per_sec,
                 &fs,
                 format!("{:.2}x", shared_per_sec / raw_per_sec.max(1e-9)),
+                fs_cpu,
             ),
-            row("call events", e.per_sec(), &e, String::new()),
-            row("raw INSERT into cdrs", raw_per_sec, &r, "1.00x".into()),
+            row("call events", e.per_sec(), &e, String::new(), e_cpu),
+            row(
+                "raw INSERT into cdrs",
+                raw_per_sec,
+                &r,
+                "1.00x".into(),
+                r_cpu,
+            ),
         ],
         checks,
         notes,

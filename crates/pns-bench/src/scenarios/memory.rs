@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use super::{Outcome, errors_note};
+use super::{Cpu, Outcome, errors_note};
 use crate::bodies::pair;
 use crate::driver::closed_loop;
 use crate::procs::{proc_status_kb, reset_peak_rss};
 use crate::report::{Check, ms, rate};
 use crate::stack::{Ctx, Stack};
 
-pub const HEADERS: [&str; 8] = [
+pub const HEADERS: [&str; 9] = [
     "backend",
     "connections",
     "cycles/s",
@@ -18,6 +18,7 @@ pub const HEADERS: [&str; 8] = [
     "errors",
     "RSS idle MB",
     "peak RSS MB",
+    "CPU cores gw/sim/client",
 ];
 pub const TARGET: &str = "gateway peak RSS <= 100 MB under 256 connections";
 
@@ -43,7 +44,9 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             }
         }
     };
+    let cpu = Cpu::now(stack);
     let m = closed_loop(o.memory_concurrency, o.duration, o.max_ops, op).await;
+    let cpu = cpu.cores_since(stack, m.elapsed);
     let peak = proc_status_kb(pid, "VmHWM")
         .ok_or_else(|| anyhow::anyhow!("cannot read /proc/{pid}/status"))?;
     let peak_mb = mb(peak);
@@ -66,6 +69,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             m.errors.to_string(),
             format!("{:.1}", mb(idle)),
             format!("{peak_mb:.1}"),
+            cpu,
         ]],
         checks: vec![Check {
             target: TARGET,

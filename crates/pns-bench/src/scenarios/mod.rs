@@ -216,6 +216,36 @@ fn print_log_tails(stack: &Stack, lines: usize) {
     }
 }
 
+/// CPU seconds used so far by the gateway, pns-sim and this load generator.
+pub(crate) struct Cpu([Option<f64>; 3]);
+
+impl Cpu {
+    pub(crate) fn now(stack: &Stack) -> Self {
+        use crate::procs::cpu_seconds;
+        Self([
+            cpu_seconds(stack.gateway.pid()),
+            cpu_seconds(stack.sim.pid()),
+            cpu_seconds(std::process::id()),
+        ])
+    }
+
+    /// Cores busy since `self` over `elapsed`, as `gateway/sim/client`.
+    pub(crate) fn cores_since(&self, stack: &Stack, elapsed: std::time::Duration) -> String {
+        let later = Self::now(stack);
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let cores: Vec<String> = self
+            .0
+            .iter()
+            .zip(later.0)
+            .map(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => format!("{:.2}", (b - a) / secs),
+                _ => "?".into(),
+            })
+            .collect();
+        cores.join("/")
+    }
+}
+
 /// Short warm-up before a measurement: connections opened, caches and pools filled.
 fn warmup(ctx: &Ctx) -> std::time::Duration {
     (ctx.opts.duration / 5).min(std::time::Duration::from_secs(2))

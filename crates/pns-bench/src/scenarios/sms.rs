@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pns_core::SmsDecision;
 
-use super::{Outcome, errors_note, warmup};
+use super::{Cpu, Outcome, errors_note, warmup};
 use crate::bodies::sms_block;
 use crate::driver::open_loop;
 use crate::report::{Check, ms, rate};
 use crate::stack::{Ctx, Stack};
 
-pub const HEADERS: [&str; 10] = [
+pub const HEADERS: [&str; 11] = [
     "backend",
     "achieved /s",
     "ok",
@@ -23,6 +23,7 @@ pub const HEADERS: [&str; 10] = [
     "p99.9 ms",
     "max ms",
     "decisions",
+    "CPU cores gw/sim/client",
 ];
 pub const TARGET: &str = "SMS Block decision p99 <= 5 ms at 1,000 requests/s";
 /// Requests allowed in flight before the schedule sheds instead of queueing without bound.
@@ -53,7 +54,9 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         }
     };
     open_loop(o.sms_rate, warmup(ctx), MAX_IN_FLIGHT, op(false)).await;
+    let cpu = Cpu::now(stack);
     let m = open_loop(o.sms_rate, o.duration, MAX_IN_FLIGHT, op(true)).await;
+    let cpu = cpu.cores_since(stack, m.elapsed);
     let p999 = m.latency.value_at_quantile(0.999) as f64 / 1000.0;
     let max = m.latency.max() as f64 / 1000.0;
     let p99 = m.p99_ms();
@@ -82,6 +85,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             ms(p999),
             ms(max),
             decisions,
+            cpu,
         ]],
         checks: vec![Check {
             target: TARGET,
