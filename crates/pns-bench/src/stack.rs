@@ -1,7 +1,6 @@
 //! One system under test: a fresh database, pns-sim and the gateway in front of it, plus the calls the
 //! scenarios make through the gateway and directly against the simulator.
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -49,43 +48,46 @@ pub fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// The two children and what talking to them needs.
+struct Running {
+    sim: Proc,
+    sim_url: String,
+    gateway: Proc,
+    gateway_url: String,
+    token: String,
+}
+
 impl Stack {
     pub async fn start(ctx: &Ctx, backend: Backend, connections: usize) -> anyhow::Result<Self> {
-        let dir = ctx.dir.path();
-        let db = BenchDb::create(backend, &ctx.opts.pg_url, dir).await?;
-        match Self::start_on(ctx, dir, db.url.clone(), backend, connections).await {
-            Ok((sim, sim_url, gateway, gateway_url, token, client)) => Ok(Self {
-                backend,
-                db,
-                sim,
-                sim_url,
-                gateway,
-                gateway_url,
-                token,
-                client,
-                credentials: Credentials::new(APP_KEY, APP_SECRET),
-            }),
+        let client = client(connections)?;
+        let db = BenchDb::create(backend, &ctx.opts.pg_url, ctx.dir.path()).await?;
+        let running = match Self::spawn(ctx, &db, &client).await {
+            Ok(running) => running,
             Err(e) => {
                 let _ = db.drop_database().await;
-                Err(e)
+                return Err(e);
             }
-        }
+        };
+        Ok(Self {
+            backend,
+            db,
+            sim: running.sim,
+            sim_url: running.sim_url,
+            gateway: running.gateway,
+            gateway_url: running.gateway_url,
+            token: running.token,
+            client,
+            credentials: Credentials::new(APP_KEY, APP_SECRET),
+        })
     }
 
-    #[allow(clippy::type_complexity)]
-    async fn start_on(
-        ctx: &Ctx,
-        dir: &Path,
-        database_url: String,
-        backend: Backend,
-        connections: usize,
-    ) -> anyhow::Result<(Proc, String, Proc, String, String, reqwest::Client)> {
+    async fn spawn(ctx: &Ctx, db: &BenchDb, client: &reqwest::Client) -> anyhow::Result<Running> {
+        let (dir, tag) = (ctx.dir.path(), db.backend.tag());
         let numbers: Vec<String> = (0..ctx.opts.numbers).map(crate::bodies::x_number).collect();
-        let tag = backend.tag();
         let (sim, sim_url) =
             procs::spawn_sim(&ctx.bins.sim, dir, tag, APP_KEY, APP_SECRET, &numbers).await?;
         let env: Vec<(String, String)> = [
-            ("PNS_DATABASE_URL", database_url.as_str()),
+            ("PNS_DATABASE_URL", db.url.as_str()),
             ("PNS_UPSTREAM_URL", sim_url.as_str()),
             ("PNS_APP_KEY", APP_KEY),
             ("PNS_APP_SECRET", APP_SECRET),
@@ -98,18 +100,17 @@ impl Stack {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let client = client(connections)?;
         let (gateway, gateway_url) =
-            procs::spawn_gateway(&ctx.bins.gateway, dir, tag, &env, &client).await?;
-        let token = procs::mint_token(
-            &ctx.bins.gateway,
-            dir,
-            &env,
-            APP,
-            "bindings:read bindings:write",
-        )
-        .await?;
-        Ok((sim, sim_url, gateway, gateway_url, token, client))
+            procs::spawn_gateway(&ctx.bins.gateway, dir, tag, &env, client).await?;
+        let scope = "bindings:read bindings:write";
+        let token = procs::mint_token(&ctx.bins.gateway, dir, &env, APP, scope).await?;
+        Ok(Running {
+            sim,
+            sim_url,
+            gateway,
+            gateway_url,
+            token,
+        })
     }
 
     pub async fn stop(self) {
