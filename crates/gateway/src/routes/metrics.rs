@@ -35,17 +35,7 @@ pub async fn metrics(
         principal.require(Scope::Admin)?;
     }
     match stats::collect(&state.db).await {
-        Ok(stats) => {
-            for (status, n) in &stats.bindings_by_status {
-                recorder::set_bindings(status, *n);
-            }
-            for ((x, area), usage) in &stats.per_number {
-                recorder::set_pool_number(x, area, usage.open, usage.capacity);
-            }
-            for (area, usage) in &stats.per_area {
-                recorder::set_pool_area(area, usage.open, usage.capacity);
-            }
-        }
+        Ok(stats) => recorder::set_scrape_gauges(&stats),
         // Still serve the counters: a scrape must not fail because one query did.
         Err(e) => tracing::warn!(error = %e, "metrics: counting bindings failed"),
     }

@@ -26,6 +26,18 @@ pub struct Stats {
 
 pub async fn collect(db: &DatabaseConnection) -> Result<Stats, DbErr> {
     let mut stats = Stats::default();
+    // Every status is reported, 0 included: a gauge that is not set again keeps its last value.
+    for status in [
+        BindingStatus::Pending,
+        BindingStatus::Active,
+        BindingStatus::Unbound,
+        BindingStatus::Expired,
+        BindingStatus::Failed,
+    ] {
+        stats
+            .bindings_by_status
+            .insert(status.as_str().to_owned(), 0);
+    }
     let by_status: Vec<(String, i64)> = Bindings::find()
         .select_only()
         .column(bindings::Column::Status)

@@ -3,7 +3,8 @@
 //!
 //! Other modules record through the helpers below, so names and labels stay in one place.
 
-use std::sync::OnceLock;
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -11,6 +12,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::service::stats::{PoolUsage, Stats};
 
 /// Latency buckets in seconds: from a fast SQLite read to the upstream timeout.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -120,21 +123,34 @@ pub(crate) fn rate_limited() {
     metrics::counter!("pns_rate_limited_total").increment(1);
 }
 
-/// Scrape-time gauges, set from cheap COUNT queries just before rendering.
-pub(crate) fn set_bindings(status: &str, n: u64) {
-    metrics::gauge!("pns_bindings", "status" => status.to_owned()).set(n as f64);
-}
-
-pub(crate) fn set_pool_number(x: &str, area: &str, open: u64, capacity: u64) {
-    let labels = [("x", x.to_owned()), ("area", area.to_owned())];
-    metrics::gauge!("pns_pool_bindings", &labels).set(open as f64);
-    metrics::gauge!("pns_pool_capacity", &labels).set(capacity as f64);
-}
-
-pub(crate) fn set_pool_area(area: &str, open: u64, capacity: u64) {
-    let labels = [("area", area.to_owned())];
-    metrics::gauge!("pns_pool_area_bindings", &labels).set(open as f64);
-    metrics::gauge!("pns_pool_area_capacity", &labels).set(capacity as f64);
+/// Scrape-time gauges, set from cheap COUNT queries just before rendering. A series seen before but
+/// absent now (an X removed from the pool) is set to 0 rather than left at its last value.
+pub(crate) fn set_scrape_gauges(stats: &Stats) {
+    /// Pool series reported so far: (X, area) pairs and areas.
+    type Seen = (BTreeSet<(String, String)>, BTreeSet<String>);
+    static SEEN: Mutex<Seen> = Mutex::new((BTreeSet::new(), BTreeSet::new()));
+    for (status, n) in &stats.bindings_by_status {
+        metrics::gauge!("pns_bindings", "status" => status.clone()).set(*n as f64);
+    }
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (numbers, areas) = &mut *seen;
+    let zero = PoolUsage::default();
+    numbers.extend(stats.per_number.keys().cloned());
+    areas.extend(stats.per_area.keys().cloned());
+    for key in numbers.iter() {
+        let usage = stats.per_number.get(key).unwrap_or(&zero);
+        let labels = [("x", key.0.clone()), ("area", key.1.clone())];
+        metrics::gauge!("pns_pool_bindings", &labels).set(usage.open as f64);
+        metrics::gauge!("pns_pool_capacity", &labels).set(usage.capacity as f64);
+    }
+    for area in areas.iter() {
+        let usage = stats.per_area.get(area).unwrap_or(&zero);
+        let labels = [("area", area.clone())];
+        metrics::gauge!("pns_pool_area_bindings", &labels).set(usage.open as f64);
+        metrics::gauge!("pns_pool_area_capacity", &labels).set(usage.capacity as f64);
+    }
 }
 
 /// Counts and times every request by its route template (never the raw path: bounded labels).

@@ -126,6 +126,7 @@ both_backends!(
             "resultcode=\"0\"",
             "pns_upstream_request_duration_seconds_bucket{",
             "pns_bindings{status=\"active\"}",
+            "pns_bindings{status=\"failed\"} 0",
             "pns_callbacks_total{",
             "outcome=\"stored\"",
             "pns_job_runs_total{job=\"expiry_sweep\",outcome=\"ok\"}",
