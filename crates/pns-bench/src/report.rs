@@ -17,6 +17,8 @@ pub struct Machine {
     pub model: String,
     pub memory: String,
     pub kernel: String,
+    /// 1/5/15-minute load averages when the run started: other work on the machine skews the figures.
+    pub load: String,
 }
 
 impl Machine {
@@ -37,11 +39,15 @@ impl Machine {
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| s.trim().to_owned())
             .unwrap_or_default();
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default();
         Self {
             nproc: std::thread::available_parallelism().map_or(1, usize::from),
             model,
             memory,
             kernel,
+            load,
         }
     }
 }
@@ -86,12 +92,13 @@ impl Report {
             String::new()
         };
         format!(
-            "- Date: {} UTC{took}\n- Machine: {} CPUs (nproc), {}, {} RAM, Linux {}\n- Command: `{}`\n- Settings: {}\n",
+            "- Date: {} UTC{took}\n- Machine: {} CPUs (nproc), {}, {} RAM, Linux {}; load average at start {}\n- Command: `{}`\n- Settings: {}\n",
             self.started.format("%Y-%m-%d %H:%M"),
             m.nproc,
             m.model,
             m.memory,
             m.kernel,
+            m.load,
             self.command,
             self.settings,
         )
