@@ -36,8 +36,13 @@ impl RootSpanBuilder for RequestSpan {
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         let _entered = span.enter();
+        let mut probe = false;
         let (status, error, latency_ms) = match outcome {
             Ok(response) => {
+                probe = matches!(
+                    response.request().match_pattern().as_deref(),
+                    Some("/healthz" | "/readyz" | "/metrics")
+                );
                 let latency = response
                     .request()
                     .extensions()
@@ -62,6 +67,9 @@ impl RootSpanBuilder for RequestSpan {
                 latency_ms,
                 "request failed"
             );
+        } else if probe && status.is_success() {
+            // Probes and scrapes every few seconds would drown the log at info.
+            tracing::debug!(status = status.as_u16(), latency_ms, "request finished");
         } else {
             tracing::info!(
                 status = status.as_u16(),
