@@ -9,6 +9,7 @@ mod m20261124_000001_create_bindings;
 mod m20261124_000002_create_x_numbers;
 mod m20261124_000003_create_callback_tables;
 mod m20261124_000004_create_reconcile_runs;
+mod m20261124_100000_add_binding_change_lease;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_x_numbers::Migration),
             Box::new(m20261124_000003_create_callback_tables::Migration),
             Box::new(m20261124_000004_create_reconcile_runs::Migration),
+            Box::new(m20261124_100000_add_binding_change_lease::Migration),
         ]
     }
 }

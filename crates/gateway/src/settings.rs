@@ -271,6 +271,11 @@ impl Settings {
         })
     }
 
+    /// The longest one upstream call can take, retries included.
+    pub fn upstream_call_budget(&self) -> Duration {
+        self.upstream_connect_timeout + self.upstream_timeout * (self.upstream_max_retries + 1)
+    }
+
     pub fn is_sandbox(&self) -> bool {
         matches!(self.upstream, UpstreamMode::Sandbox { .. })
     }

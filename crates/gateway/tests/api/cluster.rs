@@ -6,14 +6,14 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use futures::StreamExt;
-use gateway::db::entity::{bindings, reconcile_runs, x_numbers};
+use gateway::db::entity::{binding_parties, bindings, reconcile_runs, x_numbers};
 use gateway::service::jobs;
 use pns_sim::{SimConfig, SimNumber};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Upstream, spawn_app, spawn_app_with, spawn_on};
+use crate::helpers::{Backend, TestApp, Upstream, spawn_app, spawn_app_with, spawn_on};
 
 const NUMBERS: [&str; 4] = [
     "+8617100000001",
@@ -34,8 +34,9 @@ impl XorShift {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_instances_share_one_pool_without_double_allocation() {
+/// Two gateways on one fresh PostgreSQL database, both talking to one simulated platform that owns
+/// `NUMBERS`, which are imported into the pool (capacity 25 each).
+async fn two_instances() -> Option<(pns_sim::RunningSim, TestApp, TestApp)> {
     let sim = pns_sim::start(
         SimConfig::new(
             "test-app-key",
@@ -46,17 +47,13 @@ async fn two_instances_share_one_pool_without_double_allocation() {
     )
     .await
     .unwrap();
-    let t0 = std::time::Instant::now();
     let tweak = |raw: &mut gateway::settings::RawSettings| {
         raw.upstream_timeout_ms = 2_000;
         raw.upstream_connect_timeout_ms = 500;
         raw.reconcile_interval_secs = 1;
         raw.sweep_interval_secs = 1;
     };
-    let Some(one) = spawn_app_with(Backend::Postgres, Upstream::Url(sim.base_url()), tweak).await
-    else {
-        return;
-    };
+    let one = spawn_app_with(Backend::Postgres, Upstream::Url(sim.base_url()), tweak).await?;
     let two = spawn_on(
         one.database_url.clone(),
         tempfile::tempdir().unwrap(),
@@ -73,6 +70,15 @@ async fn two_instances_share_one_pool_without_double_allocation() {
         .post_json(&one.admin(), "/v1/numbers", &json!({"numbers": numbers}))
         .await;
     assert_eq!(imported.status(), 201);
+    Some((sim, one, two))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_one_pool_without_double_allocation() {
+    let t0 = std::time::Instant::now();
+    let Some((sim, one, two)) = two_instances().await else {
+        return;
+    };
 
     // 300 binds over 16 parties, half through each instance, 48 at a time; every third success is
     // unbound again through the other instance, so the pool keeps churning.
@@ -250,3 +256,62 @@ both_backends!(a_job_round_has_one_leader, |backend: Backend| async move {
             .unwrap()
     );
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_of_one_binding_lose_no_update() {
+    let Some((sim, one, two)) = two_instances().await else {
+        return;
+    };
+    let token = one.writer("app-1");
+    let (status, bound) = one
+        .pick(&token, "+8618600000001", "+8618600000002", json!({}))
+        .await;
+    assert_eq!(status, 201);
+    let id = bound["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/bindings/{id}");
+    // Twenty changes of B at once, through both instances.
+    let apps = [&one, &two];
+    let results: Vec<u16> = futures::stream::iter(0..20u32)
+        .map(|i| {
+            let (app, token, path) = (apps[i as usize % 2], &token, &path);
+            async move {
+                let callee = format!("+861870000{i:04}");
+                app.patch(
+                    token,
+                    path,
+                    &json!({"calleeNum": callee, "callDirection": i % 3}),
+                )
+                .await
+                .status()
+                .as_u16()
+            }
+        })
+        .buffer_unordered(20)
+        .collect()
+        .await;
+    assert!(
+        results.iter().all(|s| *s == 200 || *s == 409),
+        "{results:?}"
+    );
+    assert!(results.contains(&200));
+
+    // Whatever won, the table says what the platform says, and X holds exactly the two parties.
+    let row = bindings::Entity::find_by_id(uuid::Uuid::parse_str(&id).unwrap())
+        .one(&one.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let upstream = sim.control().bindings();
+    assert_eq!(upstream.len(), 1);
+    assert_eq!(row.callee_num, upstream[0].callee_num);
+    assert_eq!(Some(row.call_direction as u8), upstream[0].call_direction);
+    let parties: HashSet<String> = binding_parties::Entity::find()
+        .filter(binding_parties::Column::RelationNum.eq(row.relation_num.clone().unwrap()))
+        .all(&one.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.party_num)
+        .collect();
+    assert_eq!(parties, HashSet::from([row.caller_num, row.callee_num]));
+}

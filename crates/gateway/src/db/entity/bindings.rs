@@ -40,6 +40,8 @@ pub struct Model {
     pub total_talk_seconds: i64,
     /// Bumped on every change; updates carry `WHERE version = ?` (optimistic concurrency).
     pub version: i32,
+    /// Set while a change of this binding is with the platform; another change waits until then.
+    pub change_lease_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

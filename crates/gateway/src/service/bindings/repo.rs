@@ -241,6 +241,51 @@ pub async fn touch(db: &DatabaseConnection, id: Uuid) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Takes the lease for one change of an active binding, if no other change holds it and the row is
+/// still at the version the change was based on. False when another change got there first.
+pub async fn begin_change(
+    db: &DatabaseConnection,
+    id: Uuid,
+    seen: i32,
+    lease: std::time::Duration,
+) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let taken = Bindings::update_many()
+        .col_expr(bindings::Column::UpdatedAt, Expr::value(now))
+        .col_expr(bindings::Column::ChangeLeaseUntil, Expr::value(until))
+        .col_expr(
+            bindings::Column::Version,
+            Expr::col(bindings::Column::Version).add(1),
+        )
+        .filter(bindings::Column::Id.eq(id))
+        .filter(bindings::Column::Version.eq(seen))
+        .filter(bindings::Column::Status.eq(BindingStatus::Active.as_str()))
+        .filter(
+            Condition::any()
+                .add(bindings::Column::ChangeLeaseUntil.is_null())
+                .add(bindings::Column::ChangeLeaseUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(taken.rows_affected == 1)
+}
+
+/// Gives the lease back if the change that took it (at `version`) did not finish normally (the
+/// finishing write clears it itself and moves the version on).
+pub async fn end_change(db: &DatabaseConnection, id: Uuid, version: i32) -> Result<(), DbErr> {
+    Bindings::update_many()
+        .col_expr(
+            bindings::Column::ChangeLeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(bindings::Column::Id.eq(id))
+        .filter(bindings::Column::Version.eq(version))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Which of these parties already hold a binding on X (for a precise 409 before any upstream call).
 pub async fn taken_parties(
     db: &DatabaseConnection,

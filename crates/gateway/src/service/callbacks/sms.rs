@@ -160,6 +160,7 @@ mod tests {
             last_call_at: None,
             total_talk_seconds: 0,
             version: 0,
+            change_lease_until: None,
         }
     }
 

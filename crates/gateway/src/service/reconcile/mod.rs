@@ -73,11 +73,10 @@ async fn numbers_in_use(state: &AppState) -> Result<BTreeSet<String>, DbErr> {
     Ok(xs)
 }
 
-/// The longest one upstream call can take, retries included.
+/// How long after its last change an active row may still have a change in flight.
 fn in_flight_window(state: &AppState) -> chrono::Duration {
-    let s = &state.settings;
-    let budget = s.upstream_connect_timeout + s.upstream_timeout * (s.upstream_max_retries + 1);
-    chrono::Duration::from_std(budget).unwrap_or_else(|_| chrono::Duration::seconds(60))
+    chrono::Duration::from_std(state.settings.upstream_call_budget())
+        .unwrap_or_else(|_| chrono::Duration::seconds(60))
 }
 
 fn live_statuses() -> [&'static str; 2] {
