@@ -15,9 +15,11 @@ pub enum UpstreamError {
     Transport(String),
     /// The platform answered with a non-"0" resultcode (on any HTTP status, 200 included).
     #[error(
-        "upstream rejected the request: HTTP {http_status}, resultcode {} ({}): {desc}",
+        "upstream rejected the request: HTTP {http_status}, resultcode {} ({}): {}",
         code.code(),
-        code.meaning()
+        code.meaning(),
+        // The platform's text may quote a number it refused.
+        pns_core::phone::redact(desc)
     )]
     Rejected {
         http_status: u16,
