@@ -691,3 +691,32 @@ both_backends!(
         );
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_seeding_is_idempotent_across_restarts() {
+    let Some(first) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    first
+        .set_number(X1, json!({"capacity": 3, "reserved": true}))
+        .await;
+    let token = first.writer("app-1");
+    first.bind(&token, &party(1), &party(2), X2).await;
+    // A second start on the same database (a restart, or a second instance) seeds again.
+    let again = crate::helpers::spawn_on(
+        first.database_url.clone(),
+        tempfile::tempdir().unwrap(),
+        crate::helpers::Upstream::Sandbox,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let pool = again.numbers().await;
+    assert_eq!(pool.len(), 5);
+    assert_eq!(
+        (pool[X1]["capacity"].clone(), pool[X1]["reserved"].clone()),
+        (json!(3), json!(true)),
+        "admin changes are kept"
+    );
+    assert_eq!(pool[X2]["inUse"], 1);
+}

@@ -248,7 +248,7 @@ pub async fn list_bindings(
         (status = 200, body = BindingOut),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "Not active, or a new number is already bound on X", body = ErrorBody),
+        (status = 409, description = "Not active, a new number is already bound on X, or another change of this binding is in progress (read it again and retry)", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
     ),
