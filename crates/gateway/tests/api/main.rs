@@ -9,5 +9,6 @@ mod ops;
 mod platform;
 mod platform_sim;
 mod pool;
+mod pool_props;
 mod reconcile;
 mod surface;
