@@ -1,9 +1,10 @@
 //! Periodic background jobs (expiry sweep, reconciliation), run once per interval across every
 //! gateway instance sharing the database.
 //!
-//! Leadership is a row per job in `job_leases`, claimed with a conditional UPDATE
-//! (`lease_until < now`): the one instance whose UPDATE matched runs the round; the others skip it.
-//! The same statement works on SQLite and PostgreSQL. Every instance ticks; whoever wins runs.
+//! Leadership is a row per job in `job_leases`, claimed with a conditional UPDATE (`lease_until < now`,
+//! or the holder renewing its own lease): the one instance whose UPDATE matched runs the round; the
+//! others skip it. The holder keeps leading while it lives; when it stops, its lease runs out within an
+//! interval and another instance takes over. The same statement works on SQLite and PostgreSQL.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -132,8 +133,8 @@ async fn periodic(
     state.jobs.deregister(name);
 }
 
-/// Claims this round of `job` for `holder` until `now + lease`. True for exactly one claimant per
-/// lease period, whichever instance and backend.
+/// Claims this round of `job` for `holder` until `now + lease` (a free or expired lease, or the
+/// holder's own). True for exactly one claimant at a time, whichever instance and backend.
 pub async fn try_lead(
     db: &DatabaseConnection,
     job: &str,
@@ -154,15 +155,17 @@ pub async fn try_lead(
     )
     .exec_without_returning(db)
     .await?;
-    // A little short of the interval, so the holder's own next tick is not locked out by jitter.
-    let until = now + chrono::Duration::from_std(lease).unwrap_or_default()
-        - chrono::Duration::milliseconds(250);
+    let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
     let claimed = JobLeases::update_many()
         .col_expr(job_leases::Column::Holder, Expr::value(holder))
         .col_expr(job_leases::Column::LeaseUntil, Expr::value(until))
         .col_expr(job_leases::Column::LastRunAt, Expr::value(now))
         .filter(job_leases::Column::Job.eq(job))
-        .filter(job_leases::Column::LeaseUntil.lt(now))
+        .filter(
+            Condition::any()
+                .add(job_leases::Column::LeaseUntil.lt(now))
+                .add(job_leases::Column::Holder.eq(holder)),
+        )
         .exec(db)
         .await?;
     Ok(claimed.rows_affected == 1)
