@@ -119,6 +119,7 @@ pub struct ReconcileRunList {
 #[into_params(parameter_in = Query)]
 pub struct RunListParams {
     /// 1..=200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -188,7 +189,7 @@ pub async fn start_reconcile(
 #[utoipa::path(
     get, path = "/v1/admin/reconcile", tag = "admin",
     params(RunListParams),
-    responses((status = 200, body = ReconcileRunList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = ReconcileRunList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/admin/reconcile")]
@@ -198,8 +199,8 @@ pub async fn list_reconcile_runs(
     params: web::Query<RunListParams>,
 ) -> Result<web::Json<ReconcileRunList>, ApiError> {
     principal.require(Scope::Admin)?;
-    let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let runs = report::list(&state.db, u64::from(limit)).await?;
+    let limit = crate::service::bindings::query::page_size(params.limit)?;
+    let runs = report::list(&state.db, limit).await?;
     Ok(web::Json(ReconcileRunList {
         items: runs.into_iter().map(Into::into).collect(),
     }))

@@ -36,15 +36,19 @@ fn new_number(field: &str, n: NumberIn) -> Result<NewNumber, ApiError> {
 /// Add X numbers to the pool: one object, or `{"numbers": [...]}` for many.
 ///
 /// Numbers already in the pool are left unchanged and listed under `skipped` (a single number that
-/// already exists is a 409).
+/// already exists is a 409). One call is bounded by the API body limit (`PNS_BODY_LIMIT_BYTES`,
+/// about a thousand numbers by default).
 #[utoipa::path(
     post, path = "/v1/numbers", tag = "numbers",
     request_body = NumbersIn,
     responses(
         (status = 201, body = ImportOut),
+        (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Missing admin", body = ErrorBody),
         (status = 409, description = "The number is already in the pool", body = ErrorBody),
+        (status = 413, description = "Body over PNS_BODY_LIMIT_BYTES: import in several calls", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -126,7 +130,9 @@ fn path_number(raw: &str) -> Result<String, ApiError> {
     request_body = NumberPatch,
     responses(
         (status = 200, body = NumberOut),
+        (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -1,16 +1,15 @@
 //! Pool administration: import, list, change and remove X numbers.
 
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use super::NORMAL;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
-use crate::db::is_unique_violation;
 use crate::error::{ApiError, ErrorCode};
 use crate::routes::bindings::dto::BindingStatus;
 
@@ -73,6 +72,8 @@ pub async fn live_bindings<C: ConnectionTrait>(conn: &C, number: &str) -> Result
 
 /// Imports numbers; ones already in the pool are left as they are and reported as skipped. A number
 /// that already carries bindings (made with an explicit `relationNum`) starts with them counted.
+/// Every step writes before it reads, so on SQLite the transaction holds the write lock from its first
+/// statement (a read first could not be upgraded under a concurrent writer).
 pub async fn import(
     db: &DatabaseConnection,
     numbers: Vec<NewNumber>,
@@ -81,17 +82,8 @@ pub async fn import(
     let mut created = Vec::new();
     let mut skipped = Vec::new();
     for n in numbers {
-        let exists = XNumbers::find_by_id(n.number.clone()).one(&txn).await?;
-        if exists.is_some()
-            || created
-                .iter()
-                .any(|c: &x_numbers::Model| c.number == n.number)
-        {
-            skipped.push(n.number);
-            continue;
-        }
         let now = Utc::now();
-        let in_use = live_bindings(&txn, &n.number).await?;
+        let number = n.number.clone();
         let row = x_numbers::ActiveModel {
             number: Set(n.number),
             area_code: Set(n.area_code),
@@ -100,23 +92,39 @@ pub async fn import(
             status: Set(NORMAL.to_owned()),
             status_cause: Set(None),
             status_updated_at: Set(None),
-            in_use: Set(in_use),
+            in_use: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(&txn).await {
-            Ok(model) => created.push(model),
-            Err(e) if is_unique_violation(&e) => {
-                return Err(ApiError::conflict(
-                    ErrorCode::Conflict,
-                    "another request imported some of these numbers at the same time; retry",
-                ));
-            }
-            Err(e) => return Err(e.into()),
+        let inserted = XNumbers::insert(row)
+            .on_conflict(
+                OnConflict::column(x_numbers::Column::Number)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        if inserted == 0 {
+            skipped.push(number);
+            continue;
         }
+        let in_use = live_bindings(&txn, &number).await?;
+        if in_use > 0 {
+            XNumbers::update_many()
+                .col_expr(x_numbers::Column::InUse, Expr::value(in_use))
+                .filter(x_numbers::Column::Number.eq(number.as_str()))
+                .exec(&txn)
+                .await?;
+        }
+        created.push(number);
     }
+    let rows = XNumbers::find()
+        .filter(x_numbers::Column::Number.is_in(created))
+        .order_by_asc(x_numbers::Column::Number)
+        .all(&txn)
+        .await?;
     txn.commit().await?;
-    Ok((created, skipped))
+    Ok((rows, skipped))
 }
 
 /// Sandbox start: the simulator's numbers join the pool (idempotent; several instances may race).
@@ -214,32 +222,31 @@ pub async fn change(
     get(db, number).await
 }
 
-/// Removes a number that holds no live binding. The `in_use = 0` condition is part of the DELETE, so
-/// an allocation racing with it either commits first (and the delete is refused) or finds no number.
+/// Removes a number that holds no live binding. The conditions are part of the DELETE itself, so an
+/// allocation racing with it either commits first (and the delete is refused) or finds no number.
 pub async fn remove(db: &DatabaseConnection, number: &str) -> Result<(), ApiError> {
-    let txn = db.begin().await?;
-    let current = XNumbers::find_by_id(number.to_owned())
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("X number"))?;
-    let live = live_bindings(&txn, number).await?.max(current.in_use);
-    if live > 0 {
-        return Err(ApiError::conflict(
-            ErrorCode::Conflict,
-            format!("the number still holds {live} active binding(s); unbind them first"),
-        ));
-    }
+    let live_on_x = Query::select()
+        .expr(Expr::val(1))
+        .from(Bindings)
+        .and_where(Expr::col((Bindings, bindings::Column::RelationNum)).eq(number))
+        .and_where(Expr::col((Bindings, bindings::Column::Status)).is_in([
+            BindingStatus::Pending.as_str(),
+            BindingStatus::Active.as_str(),
+        ]))
+        .to_owned();
     let deleted = XNumbers::delete_many()
         .filter(x_numbers::Column::Number.eq(number))
         .filter(x_numbers::Column::InUse.eq(0))
-        .exec(&txn)
+        .filter(Expr::exists(live_on_x).not())
+        .exec(db)
         .await?;
-    if deleted.rows_affected == 0 {
-        return Err(ApiError::conflict(
-            ErrorCode::Conflict,
-            "the number just took a binding; unbind it first",
-        ));
+    if deleted.rows_affected == 1 {
+        return Ok(());
     }
-    txn.commit().await?;
-    Ok(())
+    let current = get(db, number).await?;
+    let live = Ord::max(live_bindings(db, number).await?, current.in_use);
+    Err(ApiError::conflict(
+        ErrorCode::Conflict,
+        format!("the number still holds {live} active binding(s); unbind them first"),
+    ))
 }
