@@ -301,6 +301,24 @@ both_backends!(exhausted_pool_says_why, |backend: Backend| async move {
         !message.contains(&a),
         "numbers are masked in messages: {message}"
     );
+    // Loose: another city when this one has nothing free for these parties.
+    let (status, body) = app
+        .pick(
+            &token,
+            &a,
+            &party(30),
+            json!({"areaCode": "0755", "areaMatchMode": "loose"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["relationNum"], X4);
+    let id = body["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete(&token, &format!("/v1/bindings/{id}"))
+            .await
+            .status(),
+        200
+    );
     // B is free, so B with someone else still finds a number.
     let (status, _) = app
         .pick(&token, &party(30), &party(31), json!({"areaCode": "0755"}))
@@ -333,14 +351,14 @@ both_backends!(exhausted_pool_says_why, |backend: Backend| async move {
         "{body}"
     );
 
-    // The refused requests left no rows behind.
+    // The refused requests left no rows behind: six bindings and the loose one, unbound.
     let page: Value = app
         .get(&token, "/v1/bindings?limit=200")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(page["items"].as_array().unwrap().len(), 6);
+    assert_eq!(page["items"].as_array().unwrap().len(), 7);
 });
 
 both_backends!(
