@@ -9,6 +9,7 @@ use pns_core::NumStatusInfo;
 use pns_core::wire::BindingInfo;
 
 use crate::callbacks::calls::{CallReport, CallScript};
+use crate::callbacks::ledger::CdrLedger;
 use crate::callbacks::sms::{SmsReport, SmsScript};
 use crate::engine::Engine;
 use crate::engine::state::lock;
@@ -84,6 +85,11 @@ impl SimControl {
     /// Waits between callback retries (default: the platform's 1/4/9/106/203/300 minutes at 10 ms each).
     pub fn set_retry_delays(&self, delays: Vec<Duration>) {
         self.0.callbacks.set_retry_delays(delays);
+    }
+
+    /// Every CDR push so far: icids answered 2xx, icids lost after the last retry, refused attempts.
+    pub fn cdr_ledger(&self) -> CdrLedger {
+        lock(&self.0.callbacks.cdr_ledger).clone()
     }
 
     /// Notify or Block; a Block answer's decision is read and recorded.

@@ -23,6 +23,7 @@ use actix_web::{App, HttpServer, dev::ServerHandle, web};
 use engine::Engine;
 
 pub use callbacks::calls::{CallOutcome, CallReport, CallScript, EventDelivery, Party};
+pub use callbacks::ledger::CdrLedger;
 pub use callbacks::sms::{SmsReport, SmsScript};
 pub use config::{DEFAULT_AREA_CODE, SimConfig, SimNumber};
 pub use control::SimControl;

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::engine::Engine;
+use crate::engine::state::lock;
 use crate::error::SimError;
 
 impl Engine {
@@ -23,6 +24,7 @@ impl Engine {
             let d = self
                 .push(&url, &json!({"eventType": "fee", "feeLst": batch}), true)
                 .await;
+            lock(&self.callbacks.cdr_ledger).record(&batch, d.attempts, d.outcome.is_ok());
             match d.outcome {
                 Ok(_) => delivered += n,
                 Err(e) => {

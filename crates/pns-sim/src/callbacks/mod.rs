@@ -3,6 +3,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod cdr;
+pub(crate) mod ledger;
 pub(crate) mod sms;
 
 use std::collections::{HashSet, VecDeque};
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 use crate::engine::Engine;
 use crate::engine::state::lock;
+use ledger::CdrLedger;
 use sms::SmsReport;
 
 /// The platform retries after 1, 4, 9, 106, 203 and 300 minutes; the simulator keeps the shape with one
@@ -37,6 +39,7 @@ pub(crate) struct Callbacks {
     /// Serialises CDR pushes so `flush_cdrs` returns only after every earlier CDR was tried.
     cdr_push: tokio::sync::Mutex<()>,
     pub(crate) cdr_auto_push: AtomicBool,
+    pub(crate) cdr_ledger: Mutex<CdrLedger>,
     pub(crate) sms_log: Mutex<Vec<SmsReport>>,
     /// (recordDomain, recordObjectName) of recorded calls, for the record URL API.
     recordings: Mutex<HashSet<(String, String)>>,
@@ -63,6 +66,7 @@ impl Callbacks {
             cdr_queue: Mutex::default(),
             cdr_push: tokio::sync::Mutex::new(()),
             cdr_auto_push: AtomicBool::new(true),
+            cdr_ledger: Mutex::default(),
             sms_log: Mutex::default(),
             recordings: Mutex::default(),
             rt: tokio::runtime::Handle::current(),

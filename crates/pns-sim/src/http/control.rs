@@ -1,6 +1,8 @@
 //! The control API under /sim, for driving the simulator from outside the process (sandbox mode, scripts).
 //! It is unauthenticated on purpose: the simulator is a test tool bound to a local address.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, web};
 use pns_core::NumStatusInfo;
 use serde::Deserialize;
@@ -31,6 +33,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/bindings", web::get().to(bindings))
             .route("/bindings/{id}/expire", web::post().to(expire))
             .route("/cdrs/flush", web::post().to(flush_cdrs))
+            .route("/cdrs/delivered", web::get().to(cdr_ledger))
+            .route("/callback-retries", web::put().to(set_retry_delays))
             .route("/callback-url", web::put().to(set_callback_url))
             .route("/recordings/{file}", web::get().to(recording)),
     );
@@ -162,6 +166,29 @@ async fn flush_cdrs(engine: web::Data<Engine>) -> HttpResponse {
     match control(engine).flush_cdrs().await {
         Ok(n) => json_response(200, &json!({"delivered": n})),
         Err(e) => sim_error(&e),
+    }
+}
+
+async fn cdr_ledger(engine: web::Data<Engine>) -> HttpResponse {
+    json_response(200, &json!(control(engine).cdr_ledger()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RetryDelaysIn {
+    delays_ms: Vec<u64>,
+}
+
+/// The waits between callback retries, e.g. `{"delaysMs":[200,500,1000]}` (an empty list: no retries).
+async fn set_retry_delays(engine: web::Data<Engine>, body: web::Bytes) -> HttpResponse {
+    match parse::<RetryDelaysIn>(&body) {
+        Ok(b) if b.delays_ms.len() <= 100 && b.delays_ms.iter().all(|ms| *ms <= 3_600_000) => {
+            let delays = b.delays_ms.into_iter().map(Duration::from_millis).collect();
+            control(engine).set_retry_delays(delays);
+            HttpResponse::NoContent().finish()
+        }
+        Ok(_) => error(400, "delaysMs: at most 100 delays of at most 3600000 ms"),
+        Err(msg) => error(400, msg),
     }
 }
 

@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod calls;
+mod cdr_ledger;
 mod cli;
 mod faults;
 mod helpers;
