@@ -66,6 +66,13 @@ async fn main() -> anyhow::Result<()> {
         opts.workers > 0 && (1..=10_000).contains(&opts.numbers) && opts.duration_secs <= 3_600,
         "--workers > 0, --numbers 1..=10000, --duration-secs <= 3600"
     );
+    // Two loads on two cores would skew each other's figures, and the restart would hit their database.
+    let others = inject::others_using_postgres();
+    anyhow::ensure!(
+        others.is_empty(),
+        "another benchmark or test run is going on; try again when it is done: {}",
+        others.join("; ")
+    );
     let started = chrono::Utc::now();
     let (g, s) = (opts.gateway_bin.clone(), opts.sim_bin.clone());
     let bins = tokio::task::spawn_blocking(move || Binaries::locate(g, s)).await??;

@@ -81,7 +81,7 @@ pub async fn run(
 }
 
 /// Other agents' test or benchmark runs against PostgreSQL, by pid and command line (ours excluded).
-fn others_using_postgres() -> Vec<String> {
+pub fn others_using_postgres() -> Vec<String> {
     let me = std::process::id().to_string();
     let out = std::process::Command::new("pgrep")
         .args(["-af", "pns-bench|nextest|cargo test"])
