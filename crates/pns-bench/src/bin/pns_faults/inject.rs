@@ -69,7 +69,7 @@ pub async fn run(
         }
         if !restarted && Instant::now() >= restart_at {
             restarted = true;
-            let note = restart_postgres(&tally).await;
+            let note = restart_postgres(&tally, start + duration.mul_f64(0.8)).await;
             if note.starts_with("restarted") {
                 injected.pg_restarts += 1;
             }
@@ -97,15 +97,15 @@ pub fn others_using_postgres() -> Vec<String> {
         .collect()
 }
 
-/// Restarts the local cluster (only when nobody else is testing against it; waits up to 3 minutes).
-async fn restart_postgres(tally: &Tally) -> String {
-    let waited = Instant::now();
+/// Restarts the local cluster, only when nobody else is testing against it and only while the load
+/// still runs (a restart after it would prove nothing).
+async fn restart_postgres(tally: &Tally, until: Instant) -> String {
     loop {
         let others = others_using_postgres();
         if others.is_empty() {
             break;
         }
-        if waited.elapsed() > Duration::from_secs(180) {
+        if Instant::now() > until {
             return format!(
                 "skipped: other runs kept using PostgreSQL ({})",
                 others.join("; ")
@@ -115,7 +115,7 @@ async fn restart_postgres(tally: &Tally) -> String {
             "pns-faults: waiting to restart PostgreSQL; busy: {}",
             others.join("; ")
         );
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
     let calls_before = tally.get("calls played");
     let t0 = Instant::now();
