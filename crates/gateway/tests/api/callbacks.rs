@@ -405,3 +405,46 @@ both_backends!(
         assert_eq!(p.app.count("call_events").await, 1);
     }
 );
+
+both_backends!(
+    concurrent_batches_over_the_same_bindings_all_commit,
+    |backend: Backend| async move {
+        let Some(p) = spawn_platform(backend).await else {
+            return;
+        };
+        let (first_id, first_sid) = p.bind("app-1", A, B, X1).await;
+        let (second_id, second_sid) = p
+            .bind("app-1", "+8618600000091", "+8618600000092", X1)
+            .await;
+        // Eight batches, each with records for both bindings, half of them in the other order: the
+        // binding rows are taken in a fixed order, so no batch deadlocks and none is refused.
+        let batch = |n: usize| {
+            let mut records: Vec<Value> = (0..10)
+                .map(|i| {
+                    let sid = if i % 2 == 0 { &first_sid } else { &second_sid };
+                    json!({
+                        "icid": format!("deadlock-{n}-{i}"), "sessionId": format!("s-{n}-{i}"),
+                        "subscriptionId": sid, "bindNum": X1, "callerNum": A, "calleeNum": B,
+                        "callInTime": "2026-01-01 10:00:00", "fwdAnswerTime": "2026-01-01 10:00:05",
+                        "callEndTime": "2026-01-01 10:00:15"
+                    })
+                })
+                .collect();
+            if n % 2 == 1 {
+                records.reverse();
+            }
+            json!({"eventType": "fee", "feeLst": records})
+        };
+        let batches: Vec<Value> = (0..8).map(batch).collect();
+        let answers = futures::future::join_all(batches.iter().map(|b| p.post_signed(b))).await;
+        for answer in answers {
+            assert_eq!(answer.status(), 200);
+        }
+        assert_eq!(p.app.count("cdrs").await, 80);
+        for id in [first_id, second_id] {
+            let b = binding(&p, &id).await;
+            assert_eq!(b["callCount"], 40);
+            assert_eq!(b["totalTalkSeconds"], 400);
+        }
+    }
+);

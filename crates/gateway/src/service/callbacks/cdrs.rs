@@ -1,6 +1,8 @@
 //! CDR batches (`fee`, up to 50 records): every record unique by `icid`, the whole batch in the
 //! caller's one transaction. Binding counters move only for records that were new.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
 use pns_core::callback::FeeRecord;
 use pns_core::wire_time::parse_event_time;
@@ -40,18 +42,46 @@ pub async fn store_batch(
         lock_call(txn, session).await?;
     }
     let mut counts = Counts::default();
+    let mut per_binding = BTreeMap::new();
     for (i, record) in records.iter().enumerate() {
         let payload = raw
             .get(i)
             .cloned()
             .unwrap_or_else(|| serde_json::to_value(record).unwrap_or(Value::Null));
-        if store_one(txn, record, payload).await? {
-            counts.inserted += 1;
-        } else {
-            counts.duplicates += 1;
+        match store_one(txn, record, payload).await? {
+            Stored::Duplicate => counts.duplicates += 1,
+            Stored::New(call) => {
+                counts.inserted += 1;
+                if let Some((binding_id, at, talk)) = call {
+                    let tally: &mut Tally = per_binding.entry(binding_id).or_default();
+                    tally.calls += 1;
+                    tally.talk_seconds += talk;
+                    tally.last_call_at = tally.last_call_at.max(Some(at));
+                }
+            }
+        }
+    }
+    // Binding rows last and in id order: two batches touching the same bindings queue instead of
+    // deadlocking (record order differs between batches).
+    for (binding_id, tally) in per_binding {
+        if let Some(at) = tally.last_call_at {
+            count_call(txn, binding_id, tally.calls, at, tally.talk_seconds).await?;
         }
     }
     Ok(counts)
+}
+
+#[derive(Default)]
+struct Tally {
+    calls: i32,
+    talk_seconds: i64,
+    last_call_at: Option<chrono::DateTime<Utc>>,
+}
+
+enum Stored {
+    Duplicate,
+    /// A new record, with the binding it counts for: (id, call time, talk seconds).
+    New(Option<(uuid::Uuid, chrono::DateTime<Utc>, i64)>),
 }
 
 fn time(raw: Option<&str>) -> Option<chrono::DateTime<Utc>> {
@@ -66,7 +96,7 @@ async fn store_one(
     txn: &DatabaseTransaction,
     r: &FeeRecord,
     payload: Value,
-) -> Result<bool, DbErr> {
+) -> Result<Stored, DbErr> {
     let x_and_caller = r.bind_num.as_deref().zip(r.caller_num.as_deref());
     let binding = find_binding(txn, r.subscription_id.as_deref(), x_and_caller).await?;
     let talk_seconds = r.talk_seconds();
@@ -104,11 +134,10 @@ async fn store_one(
         .exec_without_returning(txn)
         .await?;
     if !was_inserted(result) {
-        return Ok(false);
-    }
-    if let Some(b) = &binding {
-        count_call(txn, b.id, call_in_time.unwrap_or(now), talk_seconds).await?;
+        return Ok(Stored::Duplicate);
     }
     derive::refresh_call(txn, &session).await?;
-    Ok(true)
+    Ok(Stored::New(binding.map(|b| {
+        (b.id, call_in_time.unwrap_or(now), talk_seconds)
+    })))
 }

@@ -191,6 +191,7 @@ pub(crate) async fn find_binding(
 pub(crate) async fn count_call(
     txn: &DatabaseTransaction,
     binding_id: uuid::Uuid,
+    calls: i32,
     call_at: chrono::DateTime<Utc>,
     talk_seconds: i64,
 ) -> Result<(), DbErr> {
@@ -207,7 +208,7 @@ pub(crate) async fn count_call(
     Bindings::update_many()
         .col_expr(
             bindings::Column::CallCount,
-            Expr::col(bindings::Column::CallCount).add(1),
+            Expr::col(bindings::Column::CallCount).add(calls),
         )
         .col_expr(
             bindings::Column::TotalTalkSeconds,
