@@ -109,10 +109,17 @@ both_backends!(
             let rows = bindings(&app, &token).await;
             assert_eq!(rows[0]["status"], "failed");
             assert_eq!(rows[0]["upstreamCode"], code);
-            // A failed binding frees its parties at once.
-            Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "resultcode": "0", "resultdesc": "Success", "subscriptionId": "sub-ok", "relationNum": "+8617000000001"
-        }))).mount(&upstream).await;
+            // A failed binding frees its parties at once: the same A and B bind on that X next time.
+            Mock::given(method("POST"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "resultcode": "0", "resultdesc": "Success",
+                    "subscriptionId": format!("sub-{code}"), "relationNum": "+8617000000001"
+                })))
+                .with_priority(1)
+                .mount(&upstream)
+                .await;
+            let retry = post(&app, &token).await;
+            assert_eq!(retry.status(), 201, "after resultcode {code}");
         }
     }
 );

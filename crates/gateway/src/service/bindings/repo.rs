@@ -285,19 +285,3 @@ pub async fn end_change(db: &DatabaseConnection, id: Uuid, version: i32) -> Resu
         .await?;
     Ok(())
 }
-
-/// Which of these parties already hold a binding on X (for a precise 409 before any upstream call).
-pub async fn taken_parties(
-    db: &DatabaseConnection,
-    relation_num: &str,
-    parties: &[&str],
-) -> Result<Vec<String>, DbErr> {
-    Ok(BindingParties::find()
-        .filter(binding_parties::Column::RelationNum.eq(relation_num))
-        .filter(binding_parties::Column::PartyNum.is_in(parties.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| p.party_num)
-        .collect())
-}
