@@ -17,43 +17,31 @@ pub const RECORD_URL_PATH: &str = "/rest/provision/voice/record/v1.0";
 pub const CALL_STOP_PATH: &str = "/rest/httpsessions/callStop/v2.0";
 
 /// Ringback tones played before the call is connected (file names approved in the console).
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PreVoice {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_hint_tone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callee_hint_tone: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindRequest {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relation_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub area_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub area_match_mode: Option<String>,
     pub caller_num: String,
     pub callee_num: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_direction: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_flag: Option<WireBool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_hint_tone: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_duration: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_min_voice: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_sms: Option<WireBool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_voice: Option<PreVoice>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
 }
 
@@ -68,54 +56,39 @@ impl BindRequest {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindResponse {
     pub resultcode: String,
     #[serde(default)]
     pub resultdesc: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relation_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callee_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_direction: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_duration: Option<u16>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// PUT body: only `subscription_id` is required; omitted fields keep their value on the platform.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyRequest {
     pub subscription_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callee_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_direction: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_duration: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_min_voice: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_sms: Option<WireBool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_flag: Option<WireBool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pre_voice: Option<PreVoice>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
 }
 
@@ -144,40 +117,34 @@ impl ResultResponse {
 }
 
 /// DELETE query string. Beware: `relation_num` alone removes EVERY binding on that X.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UnbindParams {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relation_num: Option<String>,
 }
 
 /// GET query string.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryParams {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relation_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callee_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_index: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryResponse {
     pub resultcode: String,
     #[serde(default)]
     pub resultdesc: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_count: Option<u64>,
     #[serde(default)]
     pub relation_num_list: Vec<BindingInfo>,
@@ -186,6 +153,7 @@ pub struct QueryResponse {
 }
 
 /// One entry of `relationNumList`. Only the first four fields are documented as always present.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BindingInfo {
@@ -193,19 +161,12 @@ pub struct BindingInfo {
     pub relation_num: String,
     pub caller_num: String,
     pub callee_num: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_direction: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_duration: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscribe_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_flag: Option<WireBool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub private_sms: Option<WireBool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,

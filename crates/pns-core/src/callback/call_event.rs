@@ -45,25 +45,20 @@ pub struct CallEvent {
     pub status_info: StatusInfo,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusInfo {
     /// UTC `yyyy-MM-dd HH:mm:ss`; see [`crate::wire_time::parse_event_time`].
     pub timestamp: String,
     pub session_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub called: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
     /// Only on `callin`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
     /// Only on `disconnect`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_code: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_desc: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -18,75 +18,45 @@ pub struct FeeNotification {
 }
 
 /// One call record. Times are UTC `yyyy-MM-dd HH:mm:ss`. `icid` identifies the record (dedupe key).
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FeeRecord {
     pub icid: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sp_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_key: Option<String>,
     /// X.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bind_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     /// Empty when the call matched no binding.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub callee_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fwd_display_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fwd_dst_num: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_in_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fwd_start_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fwd_alerting_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fwd_answer_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_end_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_time: Option<String>,
     /// Q.850 cause of the forwarded leg.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fwd_unasw_rsn: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ul_fail_reason: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sip_status_code: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_out_unasw_rsn: Option<i64>,
     /// 0 or 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_flag: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_start_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_domain: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_bucket_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub record_object_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tts_play_times: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tts_trans_duration: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mpty_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -15,14 +15,15 @@ pub enum NotificationMode {
     Block,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsNotification {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_key: Option<String>,
     pub sms_event: SmsEvent,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmsEvent {
@@ -31,23 +32,16 @@ pub struct SmsEvent {
     /// The real sender.
     pub calling: String,
     /// The real receiver, when the platform knows it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub called: Option<String>,
     /// X.
     pub virtual_number: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
     /// `2018-09-13T09:46:16.023Z`; see [`crate::wire_time::parse_sms_time`].
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_stamp: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sms_content: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub send_result: Option<String>,
     /// `{"extParas": [{"key": .., "value": ..}]}`, kept as-is.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ext_info: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
