@@ -77,6 +77,45 @@ both_backends!(create_get_patch_delete, |backend: Backend| async move {
 });
 
 both_backends!(
+    a_change_refused_for_one_number_claims_neither,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        let free = "+8618600000004";
+        let taken = "+8618600000009";
+        let first = app.bind(&token, A, B, X1).await;
+        app.bind(&token, C, taken, X1).await;
+        let id = first["id"].as_str().unwrap();
+        // Both numbers change; the second is already bound on X1.
+        let refused = app
+            .patch(
+                &token,
+                &format!("/v1/bindings/{id}"),
+                &json!({"callerNum": free, "calleeNum": taken}),
+            )
+            .await;
+        assert_eq!(refused.status(), 409);
+        let unchanged: Value = app
+            .get(&token, &format!("/v1/bindings/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                unchanged["callerNum"].as_str(),
+                unchanged["calleeNum"].as_str()
+            ),
+            (Some(A), Some(B))
+        );
+        // The free number was not left claimed on X1 by the refused change.
+        app.bind(&token, free, "+8618600000010", X1).await;
+    }
+);
+
+both_backends!(
     axb_invariant_is_checked_before_the_platform,
     |backend: Backend| async move {
         let Some(app) = spawn_app(backend).await else {

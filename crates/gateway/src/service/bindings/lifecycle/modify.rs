@@ -81,8 +81,10 @@ pub async fn modify(
             .flatten()
             .collect();
         if !added.is_empty() {
-            match repo::claim_parties(&state.db, id, &x, &added).await {
-                Ok(()) => {}
+            // Both new numbers or neither: a refused claim rolls back the other one with it.
+            let txn = state.db.begin().await?;
+            match repo::claim_parties(&txn, id, &x, &added).await {
+                Ok(()) => txn.commit().await?,
                 Err(InsertError::PartyTaken(p)) => return Err(conflict(&p.0)),
                 Err(InsertError::Db(e)) => return Err(e.into()),
             }
