@@ -98,6 +98,46 @@ both_backends!(
 );
 
 both_backends!(
+    a_batch_mixing_new_repeated_and_stored_records_counts_each_call_once,
+    |backend: Backend| async move {
+        let Some(p) = spawn_platform(backend).await else {
+            return;
+        };
+        let (id, sid) = p.bind("app-1", A, B, X1).await;
+        for i in 0..50 {
+            p.ctl
+                .play_call(call(&sid, Party::Caller, CallOutcome::Answered, 1 + i))
+                .await
+                .unwrap();
+        }
+        let batches = p
+            .capture(|| async {
+                p.ctl.flush_cdrs().await.unwrap();
+            })
+            .await;
+        let records = batches[0]["feeLst"].as_array().unwrap().clone();
+        let with = |records: Vec<Value>| {
+            let mut body = batches[0].clone();
+            body["feeLst"] = Value::Array(records);
+            body
+        };
+        // The first 20 arrive; then a batch overlapping them, with one record in it twice.
+        let first = with(records[..20].to_vec());
+        assert_eq!(p.post_signed(&first).await.status(), 200);
+        let mut overlapping = records[10..].to_vec();
+        overlapping.push(records[30].clone());
+        assert_eq!(p.post_signed(&with(overlapping)).await.status(), 200);
+        assert_eq!(p.app.count("cdrs").await, 50);
+        let b = binding(&p, &id).await;
+        assert_eq!(b["callCount"], 50);
+        assert_eq!(b["totalTalkSeconds"], (1..=50).sum::<u32>());
+        let calls = calls_of(&p, &id).await;
+        assert_eq!(calls.len(), 50);
+        assert!(calls.iter().all(|c| c["outcome"] == "answered"));
+    }
+);
+
+both_backends!(
     events_in_any_order_give_the_same_call,
     |backend: Backend| async move {
         let Some(p) = spawn_platform(backend).await else {

@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{derive, find_binding, lock_call, was_inserted};
+use super::{derive, find_binding, lock_calls, was_inserted};
 use crate::db::entity::call_events::{self, Entity as CallEvents};
 
 /// Stores one event. Ok(false) for a redelivery (nothing changes).
@@ -58,7 +58,8 @@ pub async fn store(
             "call on X with no binding"
         );
     }
-    lock_call(txn, &info.session_id).await?;
-    derive::refresh_call(txn, &info.session_id).await?;
+    let session = [info.session_id.clone()];
+    lock_calls(txn, &session).await?;
+    derive::refresh_calls(txn, &session, Vec::new()).await?;
     Ok(true)
 }

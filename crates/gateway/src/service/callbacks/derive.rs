@@ -2,6 +2,8 @@
 //! than patched event by event: delivery order then cannot matter, so a late `alerting` after the
 //! `disconnect` changes nothing and a CDR before its events gives the same row as after.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{DateTime, Utc};
 use pns_core::callback::state_code_meaning;
 use pns_core::wire_time::parse_event_time;
@@ -146,64 +148,79 @@ pub fn derive(events: &[call_events::Model], cdr: Option<&cdrs::Model>) -> Deriv
     }
 }
 
-/// Re-derives the call's row from what is stored now and writes it (insert or update).
-/// Caller holds [`super::lock_call`] for `session_id`.
-pub async fn refresh_call(txn: &DatabaseTransaction, session_id: &str) -> Result<(), DbErr> {
-    let events = CallEvents::find()
-        .filter(call_events::Column::SessionId.eq(session_id))
+/// Re-derives the rows of these calls from what is stored now and writes them (insert or update), in
+/// a fixed number of statements however many calls there are. `fresh` are CDRs the caller has just
+/// stored: their sessions' CDRs are not read back. Caller holds [`super::lock_calls`] for every
+/// session.
+pub async fn refresh_calls(
+    txn: &DatabaseTransaction,
+    sessions: &[String],
+    fresh: Vec<cdrs::Model>,
+) -> Result<(), DbErr> {
+    let mut sessions = sessions.to_vec();
+    sessions.sort_unstable();
+    sessions.dedup();
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let mut events: HashMap<String, Vec<call_events::Model>> = HashMap::new();
+    for event in CallEvents::find()
+        .filter(call_events::Column::SessionId.is_in(sessions.iter().cloned()))
         .all(txn)
-        .await?;
-    let cdr = Cdrs::find()
-        .filter(cdrs::Column::SessionId.eq(session_id))
-        .one(txn)
-        .await?;
-    let d = derive(&events, cdr.as_ref());
-    let binding = match d.binding_id {
-        Some(id) => Bindings::find_by_id(id).one(txn).await?,
-        None => None,
+        .await?
+    {
+        events
+            .entry(event.session_id.clone())
+            .or_default()
+            .push(event);
+    }
+    let mut cdrs: HashMap<String, cdrs::Model> = fresh
+        .into_iter()
+        .filter_map(|cdr| Some((cdr.session_id.clone()?, cdr)))
+        .collect();
+    let unknown: Vec<&String> = sessions.iter().filter(|s| !cdrs.contains_key(*s)).collect();
+    if !unknown.is_empty() {
+        for cdr in Cdrs::find()
+            .filter(cdrs::Column::SessionId.is_in(unknown.into_iter().cloned()))
+            .all(txn)
+            .await?
+        {
+            if let Some(session) = cdr.session_id.clone() {
+                cdrs.entry(session).or_insert(cdr);
+            }
+        }
+    }
+    let derived: Vec<(String, Derived)> = sessions
+        .into_iter()
+        .map(|session| {
+            let d = derive(
+                events.get(&session).map_or(&[][..], Vec::as_slice),
+                cdrs.get(&session),
+            );
+            (session, d)
+        })
+        .collect();
+    let binding_ids: BTreeSet<Uuid> = derived.iter().filter_map(|(_, d)| d.binding_id).collect();
+    let bindings: HashMap<Uuid, bindings::Model> = if binding_ids.is_empty() {
+        HashMap::new()
+    } else {
+        Bindings::find()
+            .filter(bindings::Column::Id.is_in(binding_ids))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|b| (b.id, b))
+            .collect()
     };
     let now = Utc::now();
-    let direction = binding
-        .as_ref()
-        .and_then(|b| direction(b, d.caller.as_deref()));
-    let relation_num = cdr
-        .as_ref()
-        .and_then(|c| c.bind_num.clone())
-        .or_else(|| binding.as_ref().and_then(|b| b.relation_num.clone()))
-        .or_else(|| {
-            events
-                .iter()
-                .find(|e| e.event_type == "callin")
-                .and_then(|e| e.called.clone())
-        });
-    let row = calls::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        session_id: Set(session_id.to_owned()),
-        app_id: Set(binding.as_ref().map(|b| b.app_id.clone())),
-        binding_id: Set(d.binding_id),
-        subscription_id: Set(d.subscription_id),
-        relation_num: Set(relation_num),
-        caller: Set(d.caller),
-        called: Set(d.called),
-        direction: Set(direction.map(str::to_owned)),
-        started_at: Set(d.started_at.or(Some(now))),
-        alerted_at: Set(d.alerted_at),
-        answered_at: Set(d.answered_at),
-        ended_at: Set(d.ended_at),
-        talk_seconds: Set(d.talk_seconds),
-        outcome: Set(Some(d.outcome)),
-        state_code: Set(d.state_code),
-        state_desc: Set(d.state_desc),
-        icid: Set(cdr.as_ref().map(|c| c.icid.clone())),
-        has_recording: Set(cdr.as_ref().is_some_and(has_recording)),
-        record_domain: Set(cdr.as_ref().and_then(|c| c.record_domain.clone())),
-        record_object_name: Set(cdr.as_ref().and_then(|c| c.record_object_name.clone())),
-        cdr_received_at: Set(cdr.as_ref().map(|c| c.received_at)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let rows = derived.into_iter().map(|(session, d)| {
+        let session_events = events.get(&session).map_or(&[][..], Vec::as_slice);
+        let cdr = cdrs.get(&session);
+        let binding = d.binding_id.and_then(|id| bindings.get(&id));
+        call_row(session, d, session_events, cdr, binding, now)
+    });
     use calls::Column as C;
-    Calls::insert(row)
+    Calls::insert_many(rows)
         .on_conflict(
             OnConflict::column(C::SessionId)
                 .update_columns([
@@ -234,6 +251,53 @@ pub async fn refresh_call(txn: &DatabaseTransaction, session_id: &str) -> Result
         .exec_without_returning(txn)
         .await?;
     Ok(())
+}
+
+/// The `calls` row of one session, from its derivation and what it was derived from.
+fn call_row(
+    session_id: String,
+    d: Derived,
+    events: &[call_events::Model],
+    cdr: Option<&cdrs::Model>,
+    binding: Option<&bindings::Model>,
+    now: DateTime<Utc>,
+) -> calls::ActiveModel {
+    let direction = binding.and_then(|b| direction(b, d.caller.as_deref()));
+    let relation_num = cdr
+        .and_then(|c| c.bind_num.clone())
+        .or_else(|| binding.and_then(|b| b.relation_num.clone()))
+        .or_else(|| {
+            events
+                .iter()
+                .find(|e| e.event_type == "callin")
+                .and_then(|e| e.called.clone())
+        });
+    calls::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        session_id: Set(session_id),
+        app_id: Set(binding.map(|b| b.app_id.clone())),
+        binding_id: Set(d.binding_id),
+        subscription_id: Set(d.subscription_id),
+        relation_num: Set(relation_num),
+        caller: Set(d.caller),
+        called: Set(d.called),
+        direction: Set(direction.map(str::to_owned)),
+        started_at: Set(d.started_at.or(Some(now))),
+        alerted_at: Set(d.alerted_at),
+        answered_at: Set(d.answered_at),
+        ended_at: Set(d.ended_at),
+        talk_seconds: Set(d.talk_seconds),
+        outcome: Set(Some(d.outcome)),
+        state_code: Set(d.state_code),
+        state_desc: Set(d.state_desc),
+        icid: Set(cdr.map(|c| c.icid.clone())),
+        has_recording: Set(cdr.is_some_and(has_recording)),
+        record_domain: Set(cdr.and_then(|c| c.record_domain.clone())),
+        record_object_name: Set(cdr.and_then(|c| c.record_object_name.clone())),
+        cdr_received_at: Set(cdr.map(|c| c.received_at)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
 }
 
 fn has_recording(c: &cdrs::Model) -> bool {

@@ -78,7 +78,7 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
             });
         }
     };
-    let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let mut raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let kind = callback.kind();
     let txn = begin_write(db).await?;
     let (ack, stored, duplicates) = match callback {
@@ -87,12 +87,11 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
             (Ack::Empty, usize::from(new), usize::from(!new))
         }
         Callback::Fee(fee) => {
-            let records = raw
-                .get("feeLst")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let counts = cdrs::store_batch(&txn, &fee.fee_lst, &records).await?;
+            let records = match raw.get_mut("feeLst").map(Value::take) {
+                Some(Value::Array(records)) => records,
+                _ => Vec::new(),
+            };
+            let counts = cdrs::store_batch(&txn, &fee.fee_lst, records).await?;
             (Ack::Empty, counts.inserted, counts.duplicates)
         }
         Callback::Sms(notification) => {
@@ -145,16 +144,29 @@ pub(crate) fn was_inserted(result: TryInsertResult<u64>) -> bool {
     matches!(result, TryInsertResult::Inserted(n) if n > 0)
 }
 
-/// Serialises work on one call across instances (PostgreSQL): two events of the same call arriving
-/// at once would otherwise each derive the call from half its events. SQLite has one writer anyway.
-pub(crate) async fn lock_call(txn: &DatabaseTransaction, session_id: &str) -> Result<(), DbErr> {
-    if txn.get_database_backend() != DbBackend::Postgres {
+/// Serialises work on these calls across instances (PostgreSQL): two events of the same call arriving
+/// at once would otherwise each derive the call from half its events. One statement for all of them,
+/// taking the locks in hash order, so two overlapping batches queue instead of deadlocking. SQLite
+/// has one writer anyway.
+pub(crate) async fn lock_calls(
+    txn: &DatabaseTransaction,
+    sessions: &[String],
+) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres || sessions.is_empty() {
         return Ok(());
     }
+    let values = (1..=sessions.len())
+        .map(|i| format!("(${i})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT pg_advisory_xact_lock(72426, h) FROM \
+         (SELECT DISTINCT hashtext(s) AS h FROM (VALUES {values}) AS v(s) ORDER BY 1) AS locks"
+    );
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock(72426, hashtext($1))",
-        [session_id.into()],
+        sql,
+        sessions.iter().map(|s| s.as_str().into()),
     ))
     .await?;
     Ok(())
