@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 use gateway::settings::Settings;
 use gateway::startup::Application;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "gateway",
