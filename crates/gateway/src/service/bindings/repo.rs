@@ -6,14 +6,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, Set, TransactionTrait,
+    EntityTrait, QueryFilter, Set, TransactionTrait, TryInsertResult,
 };
 use uuid::Uuid;
 
 use crate::db::entity::binding_parties::{self, Entity as BindingParties};
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
-use crate::db::is_unique_violation;
 use crate::routes::bindings::dto::BindingStatus;
 
 /// A party already bound on that X: the conflicting number, for the 409 message.
@@ -31,7 +30,8 @@ impl From<DbErr> for InsertError {
     }
 }
 
-/// Claims (X, party) for a binding. Fails with the first party already bound on X.
+/// Claims (X, party) for a binding, in one statement. Fails with the first party already bound on X
+/// (the caller's transaction is then rolled back, taking any claim that did succeed with it).
 pub async fn claim_parties<C: ConnectionTrait>(
     conn: &C,
     binding_id: Uuid,
@@ -42,24 +42,30 @@ pub async fn claim_parties<C: ConnectionTrait>(
     // then wait for each other instead of deadlocking.
     let mut parties = parties.to_vec();
     parties.sort_unstable();
-    for party in parties {
-        let row = binding_parties::ActiveModel {
-            relation_num: Set(relation_num.to_owned()),
-            party_num: Set(party.to_owned()),
-            binding_id: Set(binding_id),
-        };
-        match BindingParties::insert(row)
-            .exec_without_returning(conn)
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(InsertError::PartyTaken(PartyTaken(party.to_owned())));
-            }
-            Err(e) => return Err(e.into()),
-        }
+    parties.dedup();
+    let rows = parties.iter().map(|party| binding_parties::ActiveModel {
+        relation_num: Set(relation_num.to_owned()),
+        party_num: Set((*party).to_owned()),
+        binding_id: Set(binding_id),
+    });
+    let claimed: Vec<(String, String)> = match BindingParties::insert_many(rows)
+        .on_conflict_do_nothing_on([
+            binding_parties::Column::RelationNum,
+            binding_parties::Column::PartyNum,
+        ])
+        .exec_with_returning_keys(conn)
+        .await?
+    {
+        TryInsertResult::Inserted(keys) => keys,
+        TryInsertResult::Empty | TryInsertResult::Conflicted => Vec::new(),
+    };
+    match parties
+        .iter()
+        .find(|party| !claimed.iter().any(|(_, p)| p == *party))
+    {
+        Some(taken) => Err(InsertError::PartyTaken(PartyTaken((*taken).to_owned()))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Keeps `x_numbers.in_use` (live bindings on X) in step, in the transaction that changes the
@@ -127,8 +133,33 @@ pub async fn activate(
     id: Uuid,
     activation: Activation<'_>,
 ) -> Result<bindings::Model, InsertError> {
+    // The parties were claimed with the pending row (X was known): one statement, no transaction.
+    let Some(parties) = activation.claim else {
+        return match mark_active(db, id, &activation).await? {
+            Some(model) => Ok(model),
+            None => Ok(current(db, id).await?),
+        };
+    };
     let txn = db.begin().await?;
-    let updated = Bindings::update_many()
+    let model = match mark_active(&txn, id, &activation).await? {
+        Some(model) => {
+            count_on_x(&txn, activation.relation_num, 1).await?;
+            claim_parties(&txn, id, activation.relation_num, &parties).await?;
+            model
+        }
+        None => current(&txn, id).await?,
+    };
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// `pending` -> `active` with the platform's ids; None when the row is no longer pending.
+async fn mark_active<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    activation: &Activation<'_>,
+) -> Result<Option<bindings::Model>, DbErr> {
+    Ok(Bindings::update_many()
         .col_expr(
             bindings::Column::Status,
             Expr::value(BindingStatus::Active.as_str()),
@@ -152,20 +183,16 @@ pub async fn activate(
         )
         .filter(bindings::Column::Id.eq(id))
         .filter(bindings::Column::Status.eq(BindingStatus::Pending.as_str()))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected == 1
-        && let Some(parties) = activation.claim
-    {
-        count_on_x(&txn, activation.relation_num, 1).await?;
-        claim_parties(&txn, id, activation.relation_num, &parties).await?;
-    }
-    let model = Bindings::find_by_id(id)
-        .one(&txn)
+        .exec_with_returning(conn)
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
-    txn.commit().await?;
-    Ok(model)
+        .pop())
+}
+
+async fn current<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<bindings::Model, DbErr> {
+    Bindings::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))
 }
 
 /// Ends a binding (failed, unbound, expired) and frees its parties, once: a binding already ended
@@ -205,27 +232,28 @@ pub async fn end_if(
             .col_expr(bindings::Column::UpstreamCode, Expr::value(code))
             .col_expr(bindings::Column::UpstreamDesc, Expr::value(desc));
     }
-    let result = update
+    let ended = update
         .filter(bindings::Column::Id.eq(id))
         .filter(bindings::Column::Status.is_in([
             BindingStatus::Pending.as_str(),
             BindingStatus::Active.as_str(),
         ]))
         .filter(guard)
-        .exec(&txn)
-        .await?;
-    let model = Bindings::find_by_id(id)
-        .one(&txn)
+        .exec_with_returning(&txn)
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
-    if result.rows_affected == 1 {
-        // X's row before its party rows, the order every writer uses (an allocation holds X's row
-        // while it inserts parties), so PostgreSQL never sees a lock cycle.
-        if let Some(x) = &model.relation_num {
-            count_on_x(&txn, x, -1).await?;
+        .pop();
+    let model = match ended {
+        Some(model) => {
+            // X's row before its party rows, the order every writer uses (an allocation holds X's
+            // row while it inserts parties), so PostgreSQL never sees a lock cycle.
+            if let Some(x) = &model.relation_num {
+                count_on_x(&txn, x, -1).await?;
+            }
+            release_parties(&txn, id, None).await?;
+            model
         }
-        release_parties(&txn, id, None).await?;
-    }
+        None => current(&txn, id).await?,
+    };
     txn.commit().await?;
     Ok(model)
 }
