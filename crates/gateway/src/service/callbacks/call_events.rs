@@ -60,6 +60,10 @@ pub async fn store(
     }
     let session = [info.session_id.clone()];
     lock_calls(txn, &session).await?;
-    derive::refresh_calls(txn, &session, Vec::new()).await?;
+    let known = derive::Known {
+        cdrs: Vec::new(),
+        bindings: binding.into_iter().collect(),
+    };
+    derive::refresh_calls(txn, &session, known).await?;
     Ok(true)
 }

@@ -86,7 +86,11 @@ pub async fn store_batch(
             tally.last_call_at = tally.last_call_at.max(Some(at));
         }
     }
-    derive::refresh_calls(txn, &new_sessions, stored).await?;
+    let known = derive::Known {
+        cdrs: stored,
+        bindings: bindings.all().cloned().collect(),
+    };
+    derive::refresh_calls(txn, &new_sessions, known).await?;
     // Binding rows last and in id order: two batches touching the same bindings queue instead of
     // deadlocking (record order differs between batches).
     for (binding_id, tally) in per_binding {
@@ -144,6 +148,12 @@ impl BatchBindings {
             by_subscription,
             by_x_and_caller,
         })
+    }
+
+    fn all(&self) -> impl Iterator<Item = &bindings::Model> {
+        self.by_subscription
+            .values()
+            .chain(self.by_x_and_caller.values())
     }
 
     fn of(&self, record: &FeeRecord) -> Option<&bindings::Model> {

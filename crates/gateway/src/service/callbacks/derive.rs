@@ -148,14 +148,20 @@ pub fn derive(events: &[call_events::Model], cdr: Option<&cdrs::Model>) -> Deriv
     }
 }
 
+/// Rows the caller already holds (CDRs it has just stored, bindings it has looked up): not read back.
+#[derive(Default)]
+pub struct Known {
+    pub cdrs: Vec<cdrs::Model>,
+    pub bindings: Vec<bindings::Model>,
+}
+
 /// Re-derives the rows of these calls from what is stored now and writes them (insert or update), in
-/// a fixed number of statements however many calls there are. `fresh` are CDRs the caller has just
-/// stored: their sessions' CDRs are not read back. Caller holds [`super::lock_calls`] for every
-/// session.
+/// a fixed number of statements however many calls there are. Caller holds [`super::lock_calls`] for
+/// every session.
 pub async fn refresh_calls(
     txn: &DatabaseTransaction,
     sessions: &[String],
-    fresh: Vec<cdrs::Model>,
+    known: Known,
 ) -> Result<(), DbErr> {
     let mut sessions = sessions.to_vec();
     sessions.sort_unstable();
@@ -174,7 +180,8 @@ pub async fn refresh_calls(
             .or_default()
             .push(event);
     }
-    let mut cdrs: HashMap<String, cdrs::Model> = fresh
+    let mut cdrs: HashMap<String, cdrs::Model> = known
+        .cdrs
         .into_iter()
         .filter_map(|cdr| Some((cdr.session_id.clone()?, cdr)))
         .collect();
@@ -200,18 +207,22 @@ pub async fn refresh_calls(
             (session, d)
         })
         .collect();
-    let binding_ids: BTreeSet<Uuid> = derived.iter().filter_map(|(_, d)| d.binding_id).collect();
-    let bindings: HashMap<Uuid, bindings::Model> = if binding_ids.is_empty() {
-        HashMap::new()
-    } else {
-        Bindings::find()
-            .filter(bindings::Column::Id.is_in(binding_ids))
+    let mut bindings: HashMap<Uuid, bindings::Model> =
+        known.bindings.into_iter().map(|b| (b.id, b)).collect();
+    let missing: BTreeSet<Uuid> = derived
+        .iter()
+        .filter_map(|(_, d)| d.binding_id)
+        .filter(|id| !bindings.contains_key(id))
+        .collect();
+    if !missing.is_empty() {
+        for b in Bindings::find()
+            .filter(bindings::Column::Id.is_in(missing))
             .all(txn)
             .await?
-            .into_iter()
-            .map(|b| (b.id, b))
-            .collect()
-    };
+        {
+            bindings.insert(b.id, b);
+        }
+    }
     let now = Utc::now();
     let rows = derived.into_iter().map(|(session, d)| {
         let session_events = events.get(&session).map_or(&[][..], Vec::as_slice);
