@@ -6,9 +6,11 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::db::entity::bindings;
 use crate::db::entity::idempotency_keys::{self, Entity as IdempotencyKeys};
 use crate::db::is_unique_violation;
 use crate::error::{ApiError, ErrorCode};
+use crate::routes::bindings::dto::BindingOut;
 
 /// A claim older than this with no outcome is taken over (its first holder crashed mid-request).
 const STALE_CLAIM: Duration = Duration::seconds(120);
@@ -109,8 +111,37 @@ fn in_progress() -> ApiError {
     )
 }
 
+/// Remembers how the first request with `key` ended, so a retry gets the same answer:
+/// - bound: the 201 and its body;
+/// - refused for a reason of the request's own (4xx): that error, with the failed row if one was kept;
+/// - a row was written but the outcome is not known (5xx, timeout): the binding, answered from its
+///   state at replay time (reconciliation settles it meanwhile);
+/// - nothing was written: forgotten, so a retry goes ahead.
+pub async fn settle(
+    db: &DatabaseConnection,
+    app_id: &str,
+    key: &str,
+    binding: Option<&bindings::Model>,
+    error: Option<&ApiError>,
+) -> Result<(), ApiError> {
+    let binding_id = binding.map(|b| b.id);
+    match (binding, error) {
+        (Some(b), None) => {
+            let body = serde_json::to_value(BindingOut::from(b.clone())).unwrap_or_default();
+            record(db, app_id, key, binding_id, Some((201, body))).await
+        }
+        (_, Some(e)) if e.code.status().is_client_error() => {
+            let body = serde_json::to_value(e.body()).unwrap_or_default();
+            let outcome = Some((e.code.status().as_u16(), body));
+            record(db, app_id, key, binding_id, outcome).await
+        }
+        (Some(_), Some(_)) => record(db, app_id, key, binding_id, None).await,
+        (None, _) => release(db, app_id, key).await,
+    }
+}
+
 /// Stores what the first request produced. `status`/`body` None means "ambiguous: derive from the binding".
-pub async fn record(
+async fn record(
     db: &DatabaseConnection,
     app_id: &str,
     key: &str,

@@ -75,44 +75,17 @@ pub async fn create_binding(
             let result = outcome(&state, &principal, input).await;
             let app = &principal.app_id;
             match &result {
-                Ok(Outcome {
-                    binding: Some(b),
-                    error: None,
-                }) => {
-                    idempotency::record(
+                Ok(done) => {
+                    idempotency::settle(
                         &state.db,
                         app,
                         &key,
-                        Some(b.id),
-                        Some((
-                            201,
-                            serde_json::to_value(BindingOut::from(b.clone())).unwrap_or_default(),
-                        )),
+                        done.binding.as_ref(),
+                        done.error.as_ref(),
                     )
-                    .await?;
+                    .await?
                 }
-                Ok(Outcome {
-                    binding,
-                    error: Some(e),
-                }) if e.code.status().is_client_error() => {
-                    idempotency::record(
-                        &state.db,
-                        app,
-                        &key,
-                        binding.as_ref().map(|b| b.id),
-                        Some((
-                            e.code.status().as_u16(),
-                            serde_json::to_value(e.body()).unwrap_or_default(),
-                        )),
-                    )
-                    .await?;
-                }
-                Ok(Outcome {
-                    binding: Some(b), ..
-                }) => {
-                    idempotency::record(&state.db, app, &key, Some(b.id), None).await?;
-                }
-                _ => idempotency::release(&state.db, app, &key).await?,
+                Err(_) => idempotency::release(&state.db, app, &key).await?,
             }
             respond(result?)
         }
