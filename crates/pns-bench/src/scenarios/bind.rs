@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use sea_orm::ConnectionTrait;
+
 use super::{Cpu, Outcome, errors_note, warmup};
 use crate::bodies::pair;
 use crate::driver::{Measured, closed_loop};
@@ -21,6 +23,9 @@ pub const HEADERS: [&str; 9] = [
     "CPU cores gw/sim/client",
 ];
 pub const TARGET: &str = "gateway bind+unbind throughput >= 0.5x direct";
+/// Database round trips the gateway makes per bind+unbind cycle with an explicit X (counted with
+/// pg_stat_statements: 9 statements, 2 BEGIN/COMMIT pairs).
+const ROUND_TRIPS_PER_CYCLE: f64 = 13.0;
 
 pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let o = &ctx.opts;
@@ -79,6 +84,28 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     .await;
     let g_cpu = cpu.cores_since(stack, g.elapsed);
 
+    // What the database alone allows: empty round trips over as many connections as the gateway's
+    // pool, divided by the round trips one cycle costs the gateway.
+    let db = stack.db.connect(stack.backend.gateway_pool()).await?;
+    let ping = {
+        let db = db.clone();
+        move |_, _| {
+            let db = db.clone();
+            async move {
+                db.execute_unprepared("SELECT 1")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(None)
+            }
+        }
+    };
+    let workers = stack.backend.gateway_pool() as usize;
+    let cpu = Cpu::now(stack);
+    let p = closed_loop(workers, o.duration, o.max_ops, ping).await;
+    let p_cpu = cpu.cores_since(stack, p.elapsed);
+    db.close().await?;
+    let ceiling = p.per_sec() / ROUND_TRIPS_PER_CYCLE;
+
     let label = stack.backend.label();
     let ratio = g.per_sec() / d.per_sec().max(1e-9);
     let row = |path: &str, m: &Measured, vs: String, cpu: String| {
@@ -94,17 +121,32 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             cpu,
         ]
     };
-    let notes: Vec<String> = [
+    let mut notes: Vec<String> = [
         errors_note("direct", stack.backend, &d),
         errors_note("gateway", stack.backend, &g),
     ]
     .into_iter()
     .flatten()
     .collect();
+    notes.push(format!(
+        "{label}: database ceiling = {} empty round trips/s (SELECT 1, {workers} connections, the gateway's pool size) / {ROUND_TRIPS_PER_CYCLE} round trips per cycle; no HTTP, no platform call, nothing written, so no gateway can beat it on this machine.",
+        rate(p.per_sec()),
+    ));
     Ok(Outcome {
         rows: vec![
             row("direct pns-sim", &d, "1.00x".into(), d_cpu),
             row("gateway", &g, format!("{ratio:.2}x"), g_cpu),
+            vec![
+                format!("database ceiling (SELECT 1 / {ROUND_TRIPS_PER_CYCLE})"),
+                label.to_owned(),
+                rate(ceiling),
+                ms(p.p50_ms()),
+                ms(p.p99_ms()),
+                p.ok.to_string(),
+                p.errors.to_string(),
+                format!("{:.2}x", ceiling / d.per_sec().max(1e-9)),
+                p_cpu,
+            ],
         ],
         checks: vec![Check {
             target: TARGET,
