@@ -28,11 +28,11 @@ impl Backend {
         }
     }
 
-    /// The gateway's pool size for this backend with default settings (it caps SQLite at 8).
+    /// The gateway's pool size for this backend with default settings (one connection on SQLite).
     pub fn gateway_pool(self) -> u32 {
         match self {
             Self::Postgres => 16,
-            Self::Sqlite => 8,
+            Self::Sqlite => 1,
         }
     }
 }

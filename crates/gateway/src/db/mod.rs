@@ -15,11 +15,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     let is_sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(if is_sqlite {
-            max_connections.min(8)
-        } else {
-            max_connections
-        })
+        // SQLite admits one writer at a time, and a writer that finds the lock taken sleeps in its busy
+        // handler (1, 2, 5, 10 ms...) rather than queueing: with one connection, writers wait their
+        // turn in the pool instead, first come first served. SMS Block p99 at 1,000/s: 5.5 -> 4.4 ms
+        // (p99.9 20 -> 10 ms); bind and CDR throughput unchanged (pns-bench, 2 cores).
+        .max_connections(if is_sqlite { 1 } else { max_connections })
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
