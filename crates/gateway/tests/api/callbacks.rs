@@ -20,6 +20,27 @@ fn call(sid: &str, from: Party, outcome: CallOutcome, talk: u32) -> CallScript {
     }
 }
 
+/// Plays `n` answered calls on `sid` (`script(i)`: who dials, talk seconds) and returns the CDR
+/// batches the platform then pushes.
+async fn played_batches(
+    p: &Platform,
+    sid: &str,
+    n: u32,
+    script: impl Fn(u32) -> (Party, u32),
+) -> Vec<Value> {
+    for i in 0..n {
+        let (from, talk) = script(i);
+        p.ctl
+            .play_call(call(sid, from, CallOutcome::Answered, talk))
+            .await
+            .unwrap();
+    }
+    p.capture(|| async {
+        p.ctl.flush_cdrs().await.unwrap();
+    })
+    .await
+}
+
 async fn calls_of(p: &Platform, binding: &str) -> Vec<Value> {
     let page: Value = p
         .app
@@ -55,23 +76,16 @@ both_backends!(
             return;
         };
         let (id, sid) = p.bind("app-1", A, B, X1).await;
-        for i in 0..50 {
+        // The batch exactly as the platform sends it, then delivered three times (freshly signed each).
+        let batches = played_batches(&p, &sid, 50, |i| {
             let from = if i % 2 == 0 {
                 Party::Caller
             } else {
                 Party::Callee
             };
-            p.ctl
-                .play_call(call(&sid, from, CallOutcome::Answered, 10 + i))
-                .await
-                .unwrap();
-        }
-        // The batch exactly as the platform sends it, then delivered three times (freshly signed each).
-        let batches = p
-            .capture(|| async {
-                p.ctl.flush_cdrs().await.unwrap();
-            })
-            .await;
+            (from, 10 + i)
+        })
+        .await;
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0]["feeLst"].as_array().unwrap().len(), 50);
         // Twice at the same moment (two platform nodes retrying), then once more later.
@@ -104,17 +118,7 @@ both_backends!(
             return;
         };
         let (id, sid) = p.bind("app-1", A, B, X1).await;
-        for i in 0..50 {
-            p.ctl
-                .play_call(call(&sid, Party::Caller, CallOutcome::Answered, 1 + i))
-                .await
-                .unwrap();
-        }
-        let batches = p
-            .capture(|| async {
-                p.ctl.flush_cdrs().await.unwrap();
-            })
-            .await;
+        let batches = played_batches(&p, &sid, 50, |i| (Party::Caller, 1 + i)).await;
         let records = batches[0]["feeLst"].as_array().unwrap().clone();
         let with = |records: Vec<Value>| {
             let mut body = batches[0].clone();
