@@ -613,6 +613,84 @@ both_backends!(
     }
 );
 
+both_backends!(
+    racing_binds_and_unbinds_on_named_numbers_keep_the_counts,
+    |backend: Backend| async move {
+        use futures::StreamExt;
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let token = app.writer("app-1");
+        // 240 binds over 6 parties on X1 and X2, 32 at a time, two of three unbound right away:
+        // claims and releases of the same (X, party) rows race each other.
+        let results: Vec<(u16, Value, u16)> = futures::stream::iter(0..240u32)
+            .map(|i| {
+                let (app, token) = (&app, &token);
+                async move {
+                    let x = if i % 2 == 0 { X1 } else { X2 };
+                    let (a, b) = (party(i % 6), party((i * 5 + 1) % 6));
+                    let response = app
+                        .post_binding(
+                            token,
+                            &json!({"callerNum": a, "calleeNum": b, "relationNum": x}),
+                        )
+                        .await;
+                    let status = response.status().as_u16();
+                    let body: Value = response.json().await.unwrap();
+                    let unbound = match body["id"].as_str() {
+                        Some(id) if status == 201 && i % 3 != 0 => app
+                            .delete(token, &format!("/v1/bindings/{id}"))
+                            .await
+                            .status()
+                            .as_u16(),
+                        _ => 0,
+                    };
+                    (status, body, unbound)
+                }
+            })
+            .buffer_unordered(32)
+            .collect()
+            .await;
+        for (status, body, unbound) in &results {
+            assert!(
+                *status == 201 || (*status == 409 && body["code"] == "binding_conflict"),
+                "{status}: {body}"
+            );
+            assert!(matches!(unbound, 0 | 200), "unbind answered {unbound}");
+        }
+        let made = results.iter().filter(|(s, _, _)| *s == 201).count();
+        assert!(
+            made > 6 && made < 240,
+            "the binds raced: {made} of 240 went through"
+        );
+        // The platform, the table and the pool's counts agree afterwards.
+        let upstream = app.state.sandbox.as_ref().unwrap().bindings();
+        let mut pairs = HashSet::new();
+        for b in &upstream {
+            assert!(pairs.insert((b.relation_num.clone(), b.caller_num.clone())));
+            assert!(pairs.insert((b.relation_num.clone(), b.callee_num.clone())));
+        }
+        let active = app
+            .state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.state.db.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM bindings WHERE status = 'active'",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(active as usize, upstream.len());
+        let pool = app.numbers().await;
+        for x in [X1, X2] {
+            let live = upstream.iter().filter(|b| b.relation_num == x).count();
+            assert_eq!(pool[x]["inUse"].as_u64(), Some(live as u64), "{x}");
+        }
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_seeding_is_idempotent_across_restarts() {
     let Some(first) = spawn_app(Backend::Sqlite).await else {
