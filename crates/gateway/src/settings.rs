@@ -40,6 +40,16 @@ pub struct RawSettings {
     pub rate_limit_burst: u32,
     pub metrics_token: Option<String>,
     pub shutdown_timeout_secs: u64,
+    /// How often old rows are purged (0: never); the periods below say what is old (0: kept).
+    pub retention_interval_secs: u64,
+    pub retention_idempotency_keys_hours: u64,
+    pub retention_raw_callbacks_days: u64,
+    pub retention_call_events_days: u64,
+    pub retention_cdrs_days: u64,
+    pub retention_calls_days: u64,
+    pub retention_sms_days: u64,
+    pub retention_number_status_days: u64,
+    pub retention_reconcile_days: u64,
 }
 
 impl Default for RawSettings {
@@ -73,6 +83,17 @@ impl Default for RawSettings {
             rate_limit_burst: 400,
             metrics_token: None,
             shutdown_timeout_secs: 30,
+            retention_interval_secs: 3600,
+            // A key only has to outlive the client's retries; everything else is kept until an
+            // operator chooses a period (call history may be records the business must keep).
+            retention_idempotency_keys_hours: 24,
+            retention_raw_callbacks_days: 0,
+            retention_call_events_days: 0,
+            retention_cdrs_days: 0,
+            retention_calls_days: 0,
+            retention_sms_days: 0,
+            retention_number_status_days: 0,
+            retention_reconcile_days: 0,
         }
     }
 }
@@ -124,6 +145,63 @@ pub struct Settings {
     pub metrics_token: Option<SecretString>,
     /// How long a stop waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    pub retention: Retention,
+}
+
+/// How long each kind of history is kept; None = for ever. Purged by the leader-elected `retention`
+/// job every `interval`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub interval: Option<Duration>,
+    pub idempotency_keys: Option<Duration>,
+    pub raw_callbacks: Option<Duration>,
+    pub call_events: Option<Duration>,
+    pub cdrs: Option<Duration>,
+    pub calls: Option<Duration>,
+    pub sms: Option<Duration>,
+    pub number_status: Option<Duration>,
+    pub reconcile: Option<Duration>,
+}
+
+impl Retention {
+    /// A hundred years: longer is a typo, and would overflow date arithmetic.
+    const MAX_DAYS: u64 = 36_500;
+
+    fn from_raw(raw: &RawSettings) -> Result<Self, SettingsError> {
+        let hours = |key: &str, n: u64| {
+            if n > Self::MAX_DAYS * 24 {
+                return Err(invalid(
+                    key,
+                    format!("at most {} days (0 keeps for ever)", Self::MAX_DAYS),
+                ));
+            }
+            Ok(interval(n * 3_600))
+        };
+        let days = |key: &str, n: u64| hours(key, n.saturating_mul(24));
+        Ok(Self {
+            interval: interval(raw.retention_interval_secs),
+            idempotency_keys: hours(
+                "PNS_RETENTION_IDEMPOTENCY_KEYS_HOURS",
+                raw.retention_idempotency_keys_hours,
+            )?,
+            raw_callbacks: days(
+                "PNS_RETENTION_RAW_CALLBACKS_DAYS",
+                raw.retention_raw_callbacks_days,
+            )?,
+            call_events: days(
+                "PNS_RETENTION_CALL_EVENTS_DAYS",
+                raw.retention_call_events_days,
+            )?,
+            cdrs: days("PNS_RETENTION_CDRS_DAYS", raw.retention_cdrs_days)?,
+            calls: days("PNS_RETENTION_CALLS_DAYS", raw.retention_calls_days)?,
+            sms: days("PNS_RETENTION_SMS_DAYS", raw.retention_sms_days)?,
+            number_status: days(
+                "PNS_RETENTION_NUMBER_STATUS_DAYS",
+                raw.retention_number_status_days,
+            )?,
+            reconcile: days("PNS_RETENTION_RECONCILE_DAYS", raw.retention_reconcile_days)?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +243,7 @@ impl Settings {
     }
 
     pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
+        let retention = Retention::from_raw(&raw)?;
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         if raw.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
@@ -244,6 +323,7 @@ impl Settings {
             ));
         }
         Ok(Self {
+            retention,
             listen: raw.listen,
             database_url: raw.database_url,
             upstream,
@@ -344,6 +424,36 @@ mod tests {
         assert_eq!(
             Settings::from_raw(raw).unwrap_err().key,
             "PNS_METRICS_TOKEN"
+        );
+    }
+
+    #[test]
+    fn retention_keeps_idempotency_keys_a_day_and_the_rest_for_ever() {
+        let r = Settings::from_raw(RawSettings::default())
+            .unwrap()
+            .retention;
+        assert_eq!(r.idempotency_keys, Some(Duration::from_secs(24 * 3600)));
+        assert_eq!(r.interval, Some(Duration::from_secs(3600)));
+        assert_eq!((r.cdrs, r.call_events, r.raw_callbacks), (None, None, None));
+        assert_eq!(
+            (r.calls, r.sms, r.reconcile, r.number_status),
+            (None, None, None, None)
+        );
+        let raw = RawSettings {
+            retention_cdrs_days: 400,
+            retention_idempotency_keys_hours: 0,
+            ..RawSettings::default()
+        };
+        let r = Settings::from_raw(raw).unwrap().retention;
+        assert_eq!(r.cdrs, Some(Duration::from_secs(400 * 86_400)));
+        assert_eq!(r.idempotency_keys, None);
+        let raw = RawSettings {
+            retention_sms_days: u64::MAX,
+            ..RawSettings::default()
+        };
+        assert_eq!(
+            Settings::from_raw(raw).unwrap_err().key,
+            "PNS_RETENTION_SMS_DAYS"
         );
     }
 

@@ -18,7 +18,7 @@ use pns_core::wire::{BindRequest, BindResponse, ModifyRequest, QueryParams, Quer
 
 pub use client::{ClientConfig, HuaweiClient};
 pub use error::UpstreamError;
-pub use pages::{PAGE_SIZE, query_all_on_x};
+pub use pages::{PAGE_SIZE, query_all_on_x, query_parties_on_x, query_subscription};
 
 /// The platform operations the gateway uses.
 #[async_trait]

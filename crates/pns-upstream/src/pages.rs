@@ -51,3 +51,76 @@ pub async fn query_all_on_x(
         "more than {MAX_PAGES} pages of bindings on one X: the platform is not paging"
     )))
 }
+
+/// The one binding with this subscriptionId, or `None` when the platform says it has none. Unlike a
+/// page of [`query_all_on_x`], the answer does not depend on what else changes on X meanwhile, so it
+/// is what confirms that a binding is really gone.
+pub async fn query_subscription(
+    up: &dyn Upstream,
+    subscription_id: &str,
+) -> Result<Option<BindingInfo>, UpstreamError> {
+    let params = QueryParams {
+        subscription_id: Some(subscription_id.to_owned()),
+        page_index: Some(1),
+        page_size: Some(PAGE_SIZE),
+        ..QueryParams::default()
+    };
+    let page = match up.query(&params).await {
+        Ok(page) => page,
+        Err(UpstreamError::Rejected {
+            code: ResultCode::RecordNotFound,
+            ..
+        }) => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let mut list = page.relation_num_list;
+    match list
+        .iter()
+        .position(|b| b.subscription_id == subscription_id)
+    {
+        Some(i) => Ok(Some(list.swap_remove(i))),
+        None if list.is_empty() => Ok(None),
+        // Bindings, but not the one asked about: no evidence either way.
+        None => Err(UpstreamError::Decode(format!(
+            "a query by subscriptionId {subscription_id} answered other bindings"
+        ))),
+    }
+}
+
+/// Whether X holds a binding between these two parties (a bind whose answer was lost has no
+/// subscriptionId yet): narrowed by both numbers, so one short answer.
+pub async fn query_parties_on_x(
+    up: &dyn Upstream,
+    relation_num: &str,
+    caller_num: &str,
+    callee_num: &str,
+) -> Result<Option<BindingInfo>, UpstreamError> {
+    let params = QueryParams {
+        relation_num: Some(relation_num.to_owned()),
+        caller_num: Some(caller_num.to_owned()),
+        callee_num: Some(callee_num.to_owned()),
+        page_index: Some(1),
+        page_size: Some(PAGE_SIZE),
+        ..QueryParams::default()
+    };
+    let page = match up.query(&params).await {
+        Ok(page) => page,
+        Err(UpstreamError::Rejected {
+            code: ResultCode::RecordNotFound,
+            ..
+        }) => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let seen = page.relation_num_list.len() as u64;
+    let found = page.relation_num_list.into_iter().find(|b| {
+        b.relation_num == relation_num && b.caller_num == caller_num && b.callee_num == callee_num
+    });
+    match found {
+        Some(info) => Ok(Some(info)),
+        // The platform did not narrow the answer and the pair may be on a later page.
+        None if page.total_count.is_some_and(|total| total > seen) => Err(UpstreamError::Decode(
+            "a query by both parties answered more than one page".into(),
+        )),
+        None => Ok(None),
+    }
+}

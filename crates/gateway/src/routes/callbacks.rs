@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures::StreamExt;
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::service::callbacks::{self, Ack, IngestError};
+use crate::service::callbacks::{self, Ack};
 use crate::state::AppState;
 use crate::telemetry::metrics::callback_received;
 
@@ -22,7 +22,9 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 /// status, told apart by the body.
 ///
 /// Signed with `Authorization` + `X-AKSK` (the app's key and secret). Answers 200 only after the rows
-/// are committed; a redelivery is 200 too. An SMS in `Block` mode gets the routing decision as the body.
+/// are committed; a redelivery is 200 too. A signed body is never refused for its content: one that is
+/// not JSON, does not parse or cannot be stored in its tables is kept raw (200) for an operator. An
+/// SMS in `Block` mode gets the routing decision as the body.
 #[utoipa::path(
     post, path = "/callbacks/huawei", tag = "callbacks",
     request_body(content = Object, description = "A callback body as the platform sends it", content_type = "application/json"),
@@ -32,7 +34,6 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     ),
     responses(
         (status = 200, description = "Stored (or already stored). Empty, or an SMS Block decision", body = Object),
-        (status = 400, description = "Not a JSON object", body = ErrorBody),
         (status = 401, description = "Unsigned, forged, stale or replayed", body = ErrorBody),
         (status = 403, description = "Source address not allowed", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -62,14 +63,9 @@ pub async fn huawei(
         Some(n) if n > limit => Err(too_large(limit)),
         _ => read_limited(payload, limit).await,
     }?;
-    let result = callbacks::ingest(&state.db, &body).await;
-    let ingested = match result {
+    let ingested = match callbacks::ingest(&state.db, &body).await {
         Ok(ingested) => ingested,
-        Err(IngestError::Malformed(e)) => {
-            callback_received("malformed", "refused");
-            return Err(ApiError::bad_request(format!("malformed callback: {e}")));
-        }
-        Err(IngestError::Storage(e)) => {
+        Err(e) => {
             callback_received("any", "storage_error");
             return Err(ApiError::internal(format!("callback not stored: {e}")));
         }

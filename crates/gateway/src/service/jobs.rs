@@ -1,4 +1,4 @@
-//! Periodic background jobs (expiry sweep, reconciliation), run once per interval across every
+//! Periodic background jobs (expiry sweep, reconciliation, retention purge), run once per interval across every
 //! gateway instance sharing the database.
 //!
 //! Leadership is a row per job in `job_leases`, claimed with a conditional UPDATE (`lease_until < now`,
@@ -22,6 +22,7 @@ use crate::telemetry::metrics;
 
 pub const SWEEP: &str = "expiry_sweep";
 pub const RECONCILE: &str = "reconcile";
+pub const RETENTION: &str = "retention";
 
 type JobFn = fn(AppState) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -37,10 +38,13 @@ impl Jobs {
         let holder = uuid::Uuid::new_v4().to_string();
         let mut handles = Vec::new();
         let settings = &state.settings;
-        let jobs: [(&'static str, Option<Duration>, JobFn); 2] = [
+        let jobs: [(&'static str, Option<Duration>, JobFn); 3] = [
             (SWEEP, settings.sweep_interval, |s| Box::pin(sweep_round(s))),
             (RECONCILE, settings.reconcile_interval, |s| {
                 Box::pin(reconcile_round(s))
+            }),
+            (RETENTION, settings.retention.interval, |s| {
+                Box::pin(retention_round(s))
             }),
         ];
         for (name, every, job) in jobs {
@@ -93,6 +97,16 @@ async fn reconcile_round(state: AppState) {
         tracing::error!(error = %e, "scheduled reconciliation failed");
     }
     metrics::job_run(RECONCILE, outcome(&result), started.elapsed());
+}
+
+async fn retention_round(state: AppState) {
+    let started = std::time::Instant::now();
+    let result =
+        crate::service::retention::purge(&state.db, &state.settings.retention, Utc::now()).await;
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "retention purge failed");
+    }
+    metrics::job_run(RETENTION, outcome(&result), started.elapsed());
 }
 
 fn outcome<T, E>(result: &Result<T, E>) -> &'static str {

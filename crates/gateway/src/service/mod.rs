@@ -7,5 +7,6 @@ pub mod jobs;
 pub mod pool;
 pub mod probe;
 pub mod reconcile;
+pub mod retention;
 pub mod simulate;
 pub mod stats;

@@ -80,6 +80,14 @@ fn describe() {
         "Reconciliation drift found, by category"
     );
     describe_counter!(
+        "pns_retention_purged_rows_total",
+        "Rows deleted by the retention job, by table"
+    );
+    describe_counter!(
+        "pns_pool_numbers_marked_unusable_total",
+        "Pool numbers taken out of allocation because the platform refused them as not this app's"
+    );
+    describe_counter!(
         "pns_rate_limited_total",
         "API requests refused by the rate limiter"
     );
@@ -117,6 +125,16 @@ pub fn job_run(job: &'static str, outcome: &'static str, took: Duration) {
 /// Reconciliation found `n` differences of one `category` (e.g. `orphan_upstream`, `missing_upstream`).
 pub fn drift_found(category: &'static str, n: u64) {
     metrics::counter!("pns_drift_found_total", "category" => category).increment(n);
+}
+
+/// The retention job deleted `rows` old rows of `table`.
+pub fn purged(table: &'static str, rows: u64) {
+    metrics::counter!("pns_retention_purged_rows_total", "table" => table).increment(rows);
+}
+
+/// The platform refused a pool number as not this app's; the pool stops offering it.
+pub fn number_marked_unusable() {
+    metrics::counter!("pns_pool_numbers_marked_unusable_total").increment(1);
 }
 
 pub(crate) fn rate_limited() {

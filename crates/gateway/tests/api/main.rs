@@ -2,6 +2,7 @@
 
 mod bindings;
 mod callbacks;
+mod callbacks_hostile;
 mod calls;
 mod cluster;
 mod helpers;
@@ -10,5 +11,8 @@ mod platform;
 mod platform_sim;
 mod pool;
 mod pool_props;
+mod pool_refused;
 mod reconcile;
+mod reconcile_confirm;
+mod retention;
 mod surface;

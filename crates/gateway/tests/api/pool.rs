@@ -500,11 +500,13 @@ both_backends!(
                 number: X1.into(),
                 status: 9,
                 cause: None,
+                timestamp: None,
             },
             pns_core::NumStatusInfo {
                 number: X2.into(),
                 status: 10,
                 cause: Some(2),
+                timestamp: None,
             },
         ])
         .await
@@ -533,6 +535,7 @@ both_backends!(
             number: X1.into(),
             status: 5,
             cause: None,
+            timestamp: None,
         }])
         .await
         .unwrap();

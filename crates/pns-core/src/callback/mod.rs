@@ -39,6 +39,29 @@ pub enum CallbackParseError {
     FeeBatchSize(usize),
 }
 
+/// Replaces every NUL character in `value`'s strings and keys with the six characters `\u0000`.
+/// PostgreSQL stores no NUL in `text` or `jsonb`; escaping (rather than dropping) it keeps what was
+/// sent visible, and is the same on every backend and every redelivery, so dedupe keys still match.
+pub fn escape_nul(value: &mut Value) {
+    fn escaped(s: &str) -> String {
+        s.replace('\0', "\\u0000")
+    }
+    match value {
+        Value::String(s) if s.contains('\0') => *s = escaped(s),
+        Value::Array(items) => items.iter_mut().for_each(escape_nul),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (escaped(&k), v))
+                    .collect();
+            }
+            map.values_mut().for_each(escape_nul);
+        }
+        _ => {}
+    }
+}
+
 impl CallbackParseError {
     /// The offending field, when the problem is one field.
     pub fn path(&self) -> Option<&str> {
@@ -62,6 +85,11 @@ impl Callback {
     pub fn parse(body: &[u8]) -> Result<Callback, CallbackParseError> {
         let value: Value =
             serde_json::from_slice(body).map_err(|e| CallbackParseError::NotJson(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// The callback a JSON body holds (see [`Callback::parse`]).
+    pub fn from_value(value: Value) -> Result<Callback, CallbackParseError> {
         let Value::Object(object) = &value else {
             return Err(CallbackParseError::NotAnObject);
         };

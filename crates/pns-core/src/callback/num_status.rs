@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 pub struct NumStatusNotification {
     pub event_type: String,
     pub num_info: Vec<NumStatusInfo>,
+    /// When the change happened, if the platform says (not in the published contract): applies to
+    /// every item that carries no time of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +22,9 @@ pub struct NumStatusInfo {
     /// 6 restriction lifted, 7/8/9 call forwarding switched on for X.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<i64>,
+    /// When this status took effect, if the platform says; see [`NumStatusNotification::timestamp`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
 }
 
 impl NumStatusInfo {

@@ -295,3 +295,13 @@ proptest! {
         let _ = Callback::parse(&body);
     }
 }
+
+#[test]
+fn nul_is_escaped_in_strings_and_keys_everywhere() {
+    let mut v = json!({"a\u{0}b": ["x\u{0}", {"k": "\u{0}\u{0}"}], "n": 1, "ok": "plain"});
+    escape_nul(&mut v);
+    assert_eq!(
+        v,
+        json!({"a\\u0000b": ["x\\u0000", {"k": "\\u0000\\u0000"}], "n": 1, "ok": "plain"})
+    );
+}

@@ -65,6 +65,7 @@ async fn number_status_is_pushed_and_applied() {
         number: X1.into(),
         status: 11,
         cause: None,
+        timestamp: None,
     };
     t.ctl.push_num_status(vec![frozen]).await.unwrap();
     let pushed = rx.of_type("numStatus");

@@ -1,4 +1,5 @@
-//! A well-formed callback body of a kind we do not recognise, kept so nothing is lost.
+//! A callback kept as received because it could not be stored in the tables of its kind (an unknown
+//! kind, not JSON, a field that does not parse, an identifier too long to index), so nothing is lost.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +11,8 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub body: Json,
     pub received_at: DateTimeUtc,
+    /// Why it is raw; None for a well-formed callback of a kind we do not know.
+    pub reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

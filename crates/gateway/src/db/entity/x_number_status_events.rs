@@ -12,6 +12,8 @@ pub struct Model {
     pub status_code: i32,
     pub cause: Option<i32>,
     pub received_at: DateTimeUtc,
+    /// When the status took effect: the platform's time if it sent one, else `received_at`.
+    pub event_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,10 @@ pub struct Model {
     pub status_cause: Option<i32>,
     pub status_updated_at: Option<DateTimeUtc>,
     pub in_use: i32,
+    /// Why the pool no longer offers this number (the platform refused it as not this app's, or an
+    /// admin said so); None = usable. Only an admin clears it.
+    pub unusable_reason: Option<String>,
+    pub unusable_since: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -39,6 +39,8 @@ pub enum NumbersIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NumberPatch {
     pub reserved: Option<bool>,
+    /// `true` clears an unusable mark (after fixing what the platform refused); `false` sets one.
+    pub usable: Option<bool>,
     pub capacity: Option<u32>,
     pub area_code: Option<String>,
 }
@@ -66,7 +68,13 @@ pub struct NumberOut {
     pub status: String,
     /// The platform's cause code when unavailable (1 deleted, 2 arrears, ...).
     pub status_cause: Option<i32>,
+    /// When that status took effect (the platform's time when it sends one, else when it arrived).
+    /// A later-arriving push about an earlier moment does not replace it.
     pub status_updated_at: Option<DateTime<Utc>>,
+    /// Set when the pool no longer offers this number: the platform refused it as not this app's
+    /// (`1012001`), or an admin marked it. Cleared only by an admin (`PATCH` with `usable: true`).
+    pub unusable_reason: Option<String>,
+    pub unusable_since: Option<DateTime<Utc>>,
     pub reserved: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -82,6 +90,8 @@ impl From<x_numbers::Model> for NumberOut {
             status: m.status,
             status_cause: m.status_cause,
             status_updated_at: m.status_updated_at,
+            unusable_reason: m.unusable_reason,
+            unusable_since: m.unusable_since,
             reserved: m.reserved,
             created_at: m.created_at,
             updated_at: m.updated_at,

@@ -123,7 +123,8 @@ fn path_number(raw: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::not_found("X number"))
 }
 
-/// Reserve or release a number, change its capacity or area.
+/// Reserve or release a number, change its capacity or area, or clear (`usable: true`) the mark the
+/// pool sets on a number the platform refused as not this app's.
 #[utoipa::path(
     patch, path = "/v1/numbers/{number}", tag = "numbers",
     params(("number" = String, Path, description = "The X number, E.164 (`+` may be sent as `%2B`)")),
@@ -149,6 +150,7 @@ pub async fn patch_number(
     let patch = body.into_inner();
     let changes = NumberChanges {
         reserved: patch.reserved,
+        usable: patch.usable,
         capacity: patch
             .capacity
             .map(|c| admin::capacity("capacity", c))
@@ -159,7 +161,11 @@ pub async fn patch_number(
             .map(|a| admin::area_code("areaCode", a))
             .transpose()?,
     };
-    if changes.reserved.is_none() && changes.capacity.is_none() && changes.area_code.is_none() {
+    if changes.reserved.is_none()
+        && changes.usable.is_none()
+        && changes.capacity.is_none()
+        && changes.area_code.is_none()
+    {
         return Err(ApiError::validation("body", "nothing to change"));
     }
     Ok(web::Json(

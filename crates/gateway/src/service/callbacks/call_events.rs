@@ -11,6 +11,18 @@ use uuid::Uuid;
 use super::{derive, find_binding, lock_calls, was_inserted};
 use crate::db::entity::call_events::{self, Entity as CallEvents};
 
+/// The first identifier too long to be a key (see [`super::MAX_KEY_BYTES`]).
+pub fn overlong(event: &CallEvent) -> Option<&'static str> {
+    let info = &event.status_info;
+    super::first_overlong([
+        ("statusInfo.sessionId", Some(info.session_id.as_str())),
+        ("statusInfo.timestamp", Some(info.timestamp.as_str())),
+        ("statusInfo.subscriptionId", info.subscription_id.as_deref()),
+        ("statusInfo.caller", info.caller.as_deref()),
+        ("statusInfo.called", info.called.as_deref()),
+    ])
+}
+
 /// Stores one event. Ok(false) for a redelivery (nothing changes).
 pub async fn store(
     txn: &DatabaseTransaction,

@@ -32,6 +32,45 @@ fn session_key(record: &FeeRecord) -> String {
         .unwrap_or_else(|| format!("icid:{}", record.icid))
 }
 
+/// The first identifier of a record too long to be a key (see [`super::MAX_KEY_BYTES`]).
+fn overlong(r: &FeeRecord) -> Option<&'static str> {
+    super::first_overlong([
+        ("icid", Some(r.icid.as_str())),
+        ("sessionId", r.session_id.as_deref()),
+        ("subscriptionId", r.subscription_id.as_deref()),
+        ("bindNum", r.bind_num.as_deref()),
+        ("callerNum", r.caller_num.as_deref()),
+        ("calleeNum", r.callee_num.as_deref()),
+    ])
+}
+
+/// Splits a batch (parsed records and the same records as received) into what can be stored and the
+/// received records that cannot, each with the field that is too long.
+pub fn split_overlong(
+    records: Vec<FeeRecord>,
+    raw: Vec<Value>,
+) -> (Vec<FeeRecord>, Vec<Value>, Vec<(Value, &'static str)>) {
+    let mut raw = raw.into_iter();
+    let (mut kept, mut kept_raw, mut overlong_records) = (Vec::new(), Vec::new(), Vec::new());
+    for record in records {
+        let received = raw.next().unwrap_or(Value::Null);
+        match overlong(&record) {
+            Some(field) => {
+                let received = match received {
+                    Value::Null => serde_json::to_value(&record).unwrap_or(Value::Null),
+                    received => received,
+                };
+                overlong_records.push((received, field));
+            }
+            None => {
+                kept.push(record);
+                kept_raw.push(received);
+            }
+        }
+    }
+    (kept, kept_raw, overlong_records)
+}
+
 /// `records` are the parsed batch; `raw` the same records as received, kept whole so fields this
 /// version does not know survive. A fixed handful of statements per batch, not per record: lock the
 /// calls, look up their bindings, insert every new record, re-derive their calls, move the counters.
@@ -40,6 +79,9 @@ pub async fn store_batch(
     records: &[FeeRecord],
     mut raw: Vec<Value>,
 ) -> Result<Counts, DbErr> {
+    if records.is_empty() {
+        return Ok(Counts::default());
+    }
     // The first copy of an icid wins; a second copy in the same batch is a duplicate like any other.
     let mut icids = HashSet::new();
     let unique: Vec<(usize, &FeeRecord)> = records

@@ -9,15 +9,17 @@ pub mod num_status;
 pub mod sms;
 pub mod verify;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::Utc;
-use pns_core::callback::{Callback, CallbackParseError};
+use pns_core::callback::{Callback, escape_nul};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     TryInsertResult,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::db::entity::binding_parties::Entity as BindingParties;
 use crate::db::entity::bindings::{self, Entity as Bindings};
@@ -42,69 +44,88 @@ pub struct Ingested {
     pub duplicates: usize,
 }
 
-/// The body could not be understood at all: answered 400 and not stored.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Malformed(pub CallbackParseError);
-
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    #[error(transparent)]
-    Malformed(#[from] Malformed),
-    #[error("storage: {0}")]
-    Storage(#[from] DbErr),
-}
-
-/// Parses and stores one callback body (already verified).
-pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, IngestError> {
-    let callback = match Callback::parse(body) {
-        Ok(callback) => callback,
-        Err(e @ (CallbackParseError::NotJson(_) | CallbackParseError::NotAnObject)) => {
-            return Err(Malformed(e).into());
-        }
-        // A known kind with a field we cannot read: the platform would retry and then drop it (a CDR
-        // is gone for good), so keep the body raw for an operator rather than refuse it.
+/// Parses and stores one callback body (already verified). Nothing the platform signed is refused
+/// for its content: what cannot be stored in the tables of its kind is kept raw, with the reason.
+/// An error means nothing was stored and the platform should retry.
+pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, DbErr> {
+    let mut value: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
         Err(e) => {
-            tracing::error!(error = %e, "callback of a known kind failed to parse; stored raw");
-            let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-            let txn = begin_write(db).await?;
-            store_raw(&txn, raw).await?;
-            txn.commit().await?;
-            return Ok(Ingested {
-                kind: "invalid",
-                ack: Ack::Empty,
-                stored: 1,
-                duplicates: 0,
-            });
+            let kept = json!({"unparsed": BASE64.encode(body)});
+            return keep_raw(db, "unparsed", kept, format!("not JSON: {e}")).await;
         }
     };
-    let mut raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    escape_nul(&mut value);
+    let callback = match Callback::from_value(value.clone()) {
+        Ok(callback) => callback,
+        // A known kind with a field we cannot read: the platform would retry and then drop it (a CDR
+        // is gone for good), so keep the body raw for an operator rather than refuse it.
+        Err(e) => return keep_raw(db, "invalid", value, e.to_string()).await,
+    };
+    match store(db, callback, value.clone()).await {
+        Err(e) if cannot_store(&e) => keep_raw(db, "unstorable", value, e.to_string()).await,
+        other => other,
+    }
+}
+
+async fn store(
+    db: &DatabaseConnection,
+    callback: Callback,
+    mut raw: Value,
+) -> Result<Ingested, DbErr> {
     let kind = callback.kind();
     let txn = begin_write(db).await?;
     let (ack, stored, duplicates) = match callback {
         Callback::CallEvent(event) => {
-            let new = call_events::store(&txn, &event, &raw).await?;
-            (Ack::Empty, usize::from(new), usize::from(!new))
+            if let Some(field) = call_events::overlong(&event) {
+                store_raw(&txn, raw, Some(too_long(field))).await?;
+                (Ack::Empty, 1, 0)
+            } else {
+                let new = call_events::store(&txn, &event, &raw).await?;
+                (Ack::Empty, usize::from(new), usize::from(!new))
+            }
         }
         Callback::Fee(fee) => {
             let records = match raw.get_mut("feeLst").map(Value::take) {
                 Some(Value::Array(records)) => records,
                 _ => Vec::new(),
             };
-            let counts = cdrs::store_batch(&txn, &fee.fee_lst, records).await?;
-            (Ack::Empty, counts.inserted, counts.duplicates)
+            let (records, raw_records, overlong) = cdrs::split_overlong(fee.fee_lst, records);
+            for (record, field) in &overlong {
+                let body = json!({"eventType": "fee", "feeLst": [record]});
+                store_raw(&txn, body, Some(too_long(&format!("feeLst[].{field}")))).await?;
+            }
+            let counts = cdrs::store_batch(&txn, &records, raw_records).await?;
+            (
+                Ack::Empty,
+                counts.inserted + overlong.len(),
+                counts.duplicates,
+            )
         }
-        Callback::Sms(notification) => {
-            let (answer, new) = sms::store(&txn, &notification.sms_event, &raw).await?;
-            (answer, usize::from(new), usize::from(!new))
-        }
-        Callback::NumStatus(status) => {
-            let n = num_status::store(&txn, &status.num_info).await?;
-            (Ack::Empty, n, 0)
+        Callback::Sms(notification) => match sms::overlong(&notification.sms_event) {
+            Some(field) => {
+                store_raw(&txn, raw, Some(too_long(field))).await?;
+                (Ack::Empty, 1, 0)
+            }
+            None => {
+                let (answer, new) = sms::store(&txn, &notification.sms_event, &raw).await?;
+                (answer, usize::from(new), usize::from(!new))
+            }
+        },
+        Callback::NumStatus(mut status) => {
+            let (items, overlong): (Vec<_>, Vec<_>) = std::mem::take(&mut status.num_info)
+                .into_iter()
+                .partition(|i| first_overlong([("number", Some(i.number.as_str()))]).is_none());
+            if !overlong.is_empty() {
+                let body = json!({"eventType": "numStatus", "numInfo": overlong});
+                store_raw(&txn, body, Some(too_long("numInfo[].number"))).await?;
+            }
+            let n = num_status::store(&txn, &items, status.timestamp.as_deref()).await?;
+            (Ack::Empty, n + overlong.len(), 0)
         }
         Callback::Unknown(value) => {
             tracing::warn!("callback of an unknown kind; stored raw");
-            store_raw(&txn, value).await?;
+            store_raw(&txn, value, None).await?;
             (Ack::Empty, 1, 0)
         }
     };
@@ -115,6 +136,60 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
         stored,
         duplicates,
     })
+}
+
+/// The longest platform identifier kept in an indexed column (sessionId, icid, subscriptionId, a
+/// number, an event time). PostgreSQL cannot index a value over about 2.7 kB, and a unique key spans up
+/// to three of them; the same bound holds on SQLite so both backends keep the same records.
+pub(crate) const MAX_KEY_BYTES: usize = 1000;
+
+/// The first of `keys` (name, value) longer than [`MAX_KEY_BYTES`].
+pub(crate) fn first_overlong<'a>(
+    keys: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
+) -> Option<&'static str> {
+    keys.into_iter()
+        .find(|(_, v)| v.is_some_and(|v| v.len() > MAX_KEY_BYTES))
+        .map(|(name, _)| name)
+}
+
+fn too_long(field: &str) -> String {
+    format!("{field} is longer than {MAX_KEY_BYTES} bytes: kept raw, not indexed")
+}
+
+/// Stores the whole body raw in its own transaction, answered like any stored callback.
+async fn keep_raw(
+    db: &DatabaseConnection,
+    kind: &'static str,
+    body: Value,
+    reason: String,
+) -> Result<Ingested, DbErr> {
+    // Parse errors may quote a number the platform sent.
+    let reason = pns_core::phone::redact(&reason);
+    tracing::error!(kind, reason = %reason, "callback kept raw");
+    let txn = begin_write(db).await?;
+    store_raw(&txn, body, Some(reason)).await?;
+    txn.commit().await?;
+    Ok(Ingested {
+        kind,
+        ack: Ack::Empty,
+        stored: 1,
+        duplicates: 0,
+    })
+}
+
+/// A database error about the values themselves (PostgreSQL class 22 "data exception" or 54 "program
+/// limit exceeded", SQLite's "too big"): retrying cannot help, so the body is kept raw instead of
+/// being refused until the platform gives up. Connection trouble and the like are retried as usual.
+fn cannot_store(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
+        return false;
+    };
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    code.starts_with("22") || code.starts_with("54") || code == "18"
 }
 
 /// A write transaction from its first statement. On SQLite a deferred transaction that reads and
@@ -128,11 +203,16 @@ async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbE
     .await
 }
 
-async fn store_raw(txn: &DatabaseTransaction, body: Value) -> Result<(), DbErr> {
+async fn store_raw(
+    txn: &DatabaseTransaction,
+    body: Value,
+    reason: Option<String>,
+) -> Result<(), DbErr> {
     raw_callbacks::Entity::insert(raw_callbacks::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
         body: Set(body),
         received_at: Set(Utc::now()),
+        reason: Set(reason),
     })
     .exec_without_returning(txn)
     .await?;

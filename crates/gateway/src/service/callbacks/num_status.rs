@@ -1,11 +1,16 @@
 //! X-number status pushes: each item kept as history, and the pool's number updated so selection
 //! stops (or resumes) placing new bindings on it.
+//!
+//! Pushes can arrive out of order (a redelivery of an old one after a newer one), so each status
+//! carries the time it took effect (the platform's, when it sends one; else when it arrived) and
+//! the pool keeps the newest: a status older than the number's current one is history only.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use pns_core::callback::{NumStatusInfo, XNumberStatus};
+use pns_core::wire_time::{parse_event_time, parse_sms_time};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -19,12 +24,33 @@ fn status_label(code: i64) -> String {
         .unwrap_or_else(|| format!("code:{code}"))
 }
 
-/// Returns how many items were stored.
-pub async fn store(txn: &DatabaseTransaction, items: &[NumStatusInfo]) -> Result<usize, DbErr> {
+/// A platform time in either of its formats (`yyyy-MM-dd HH:mm:ss` UTC, or ISO 8601 with `Z`).
+fn event_time(raw: &str) -> Option<DateTime<Utc>> {
+    parse_event_time(raw)
+        .or_else(|| parse_sms_time(raw))
+        .or_else(|| {
+            DateTime::parse_from_rfc3339(raw.trim())
+                .ok()
+                .map(|t| t.to_utc())
+        })
+}
+
+/// Returns how many items were stored. `sent_at`: the push's own time, for items without one.
+pub async fn store(
+    txn: &DatabaseTransaction,
+    items: &[NumStatusInfo],
+    sent_at: Option<&str>,
+) -> Result<usize, DbErr> {
     let now = Utc::now();
     for item in items {
         let label = status_label(item.status);
         let cause = item.cause.and_then(|c| i32::try_from(c).ok());
+        let at = item
+            .timestamp
+            .as_deref()
+            .or(sent_at)
+            .and_then(event_time)
+            .unwrap_or(now);
         StatusEvents::insert(x_number_status_events::ActiveModel {
             id: Set(Uuid::new_v4()),
             number: Set(item.number.clone()),
@@ -32,6 +58,7 @@ pub async fn store(txn: &DatabaseTransaction, items: &[NumStatusInfo]) -> Result
             status_code: Set(i32::try_from(item.status).unwrap_or(-1)),
             cause: Set(cause),
             received_at: Set(now),
+            event_at: Set(Some(at)),
         })
         .exec_without_returning(txn)
         .await?;
@@ -42,18 +69,31 @@ pub async fn store(txn: &DatabaseTransaction, items: &[NumStatusInfo]) -> Result
             );
             continue;
         };
+        let masked = pns_core::mask(&item.number);
+        // Same time: the later arrival wins (the platform's clock says no more).
         let updated = XNumbers::update_many()
             .col_expr(x_numbers::Column::Status, Expr::value(kind.as_str()))
             .col_expr(x_numbers::Column::StatusCause, Expr::value(cause))
-            .col_expr(x_numbers::Column::StatusUpdatedAt, Expr::value(now))
+            .col_expr(x_numbers::Column::StatusUpdatedAt, Expr::value(at))
             .col_expr(x_numbers::Column::UpdatedAt, Expr::value(now))
             .filter(x_numbers::Column::Number.eq(item.number.as_str()))
+            .filter(
+                Condition::any()
+                    .add(x_numbers::Column::StatusUpdatedAt.is_null())
+                    .add(x_numbers::Column::StatusUpdatedAt.lte(at)),
+            )
             .exec(txn)
             .await?;
-        if updated.rows_affected == 0 {
-            tracing::warn!(number = %pns_core::mask(&item.number), "status for an X number not in the pool; kept as history");
+        if updated.rows_affected == 1 {
+            tracing::info!(number = %masked, status = kind.as_str(), ?cause, "X number status changed");
+        } else if XNumbers::find_by_id(item.number.clone())
+            .one(txn)
+            .await?
+            .is_some()
+        {
+            tracing::info!(number = %masked, status = kind.as_str(), %at, "X number status older than the current one; kept as history");
         } else {
-            tracing::info!(number = %pns_core::mask(&item.number), status = kind.as_str(), ?cause, "X number status changed");
+            tracing::warn!(number = %masked, "status for an X number not in the pool; kept as history");
         }
     }
     Ok(items.len())

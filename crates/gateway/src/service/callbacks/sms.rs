@@ -48,6 +48,17 @@ async fn binding_of(
     .await
 }
 
+/// The first identifier too long to be a key (see [`super::MAX_KEY_BYTES`]).
+pub fn overlong(event: &SmsEvent) -> Option<&'static str> {
+    super::first_overlong([
+        ("smsIdentifier", Some(event.sms_identifier.as_str())),
+        ("calling", Some(event.calling.as_str())),
+        ("called", event.called.as_deref()),
+        ("virtualNumber", Some(event.virtual_number.as_str())),
+        ("subscriptionId", event.subscription_id.as_deref()),
+    ])
+}
+
 /// Stores the notification (once per smsIdentifier) and returns the answer. A redelivered Block gets
 /// the decision taken the first time.
 pub async fn store(

@@ -28,6 +28,8 @@ pub struct NewNumber {
 #[derive(Debug, Clone, Default)]
 pub struct NumberChanges {
     pub reserved: Option<bool>,
+    /// `Some(true)` clears an unusable mark, `Some(false)` sets one.
+    pub usable: Option<bool>,
     pub capacity: Option<i32>,
     pub area_code: Option<String>,
 }
@@ -92,6 +94,8 @@ pub async fn import(
             status: Set(NORMAL.to_owned()),
             status_cause: Set(None),
             status_updated_at: Set(None),
+            unusable_reason: Set(None),
+            unusable_since: Set(None),
             in_use: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
@@ -139,6 +143,8 @@ pub async fn seed(db: &DatabaseConnection, numbers: &[(String, String)]) -> Resu
             status: Set(NORMAL.to_owned()),
             status_cause: Set(None),
             status_updated_at: Set(None),
+            unusable_reason: Set(None),
+            unusable_since: Set(None),
             in_use: Set(live_bindings(db, number).await?),
             created_at: Set(now),
             updated_at: Set(now),
@@ -200,6 +206,28 @@ pub async fn change(
             sea_orm::sea_query::Expr::value(reserved),
         );
     }
+    match changes.usable {
+        Some(true) => {
+            update = update
+                .col_expr(
+                    x_numbers::Column::UnusableReason,
+                    Expr::value(None::<String>),
+                )
+                .col_expr(
+                    x_numbers::Column::UnusableSince,
+                    Expr::value(None::<chrono::DateTime<Utc>>),
+                );
+        }
+        Some(false) => {
+            update = update
+                .col_expr(
+                    x_numbers::Column::UnusableReason,
+                    Expr::value(MARKED_BY_ADMIN),
+                )
+                .col_expr(x_numbers::Column::UnusableSince, Expr::value(Utc::now()));
+        }
+        None => {}
+    }
     if let Some(capacity) = changes.capacity {
         update = update.col_expr(
             x_numbers::Column::Capacity,
@@ -220,6 +248,32 @@ pub async fn change(
         return Err(ApiError::not_found("X number"));
     }
     get(db, number).await
+}
+
+const MARKED_BY_ADMIN: &str = "marked unusable by an admin";
+
+/// Takes X out of allocation because the platform refused it for a reason no retry will change
+/// (1012001: not this app's number). Its live bindings are untouched; an admin clears the mark once
+/// the number is fixed (or removes it). A no-op for a number not in the pool or already marked.
+pub async fn mark_unusable(
+    db: &DatabaseConnection,
+    number: &str,
+    reason: &str,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let marked = XNumbers::update_many()
+        .col_expr(x_numbers::Column::UnusableReason, Expr::value(reason))
+        .col_expr(x_numbers::Column::UnusableSince, Expr::value(now))
+        .col_expr(x_numbers::Column::UpdatedAt, Expr::value(now))
+        .filter(x_numbers::Column::Number.eq(number))
+        .filter(x_numbers::Column::UnusableSince.is_null())
+        .exec(db)
+        .await?;
+    if marked.rows_affected == 1 {
+        tracing::warn!(x = %pns_core::phone::mask(number), reason, "pool number marked unusable until an admin clears it");
+        crate::telemetry::metrics::number_marked_unusable();
+    }
+    Ok(())
 }
 
 /// Removes a number that holds no live binding. The conditions are part of the DELETE itself, so an

@@ -29,12 +29,19 @@ const ROUNDS: usize = 3;
 /// Distinct X numbers tried for one binding when the platform refuses the one picked.
 pub const MAX_X_ATTEMPTS: usize = 3;
 
-/// Platform refusals that are about the X picked, so another X may well succeed.
+/// Platform refusals that are about the X picked, so another X may well succeed. 1012001 (not this
+/// app's number) also takes X out of the pool: see [`crate::service::pool::admin::mark_unusable`].
 pub fn worth_another_x(err: &pns_upstream::UpstreamError) -> bool {
     use pns_core::result_code::ResultCode as R;
     matches!(
         err.result_code(),
-        Some(R::BindingExists | R::NotEnoughNumbers | R::NumberFull | R::NumberAbnormal)
+        Some(
+            R::BindingExists
+                | R::NotEnoughNumbers
+                | R::NumberFull
+                | R::NumberAbnormal
+                | R::NumberNotOwned
+        )
     )
 }
 
@@ -98,6 +105,7 @@ async fn eligible<C: ConnectionTrait>(
     let mut query = XNumbers::find()
         .filter(x_numbers::Column::Status.eq(NORMAL))
         .filter(x_numbers::Column::Reserved.eq(false))
+        .filter(x_numbers::Column::UnusableSince.is_null())
         .filter(
             Expr::col((XNumbers, x_numbers::Column::InUse))
                 .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
@@ -131,6 +139,7 @@ async fn take_slot<C: ConnectionTrait>(conn: &C, x: &str) -> Result<bool, DbErr>
         .filter(x_numbers::Column::Number.eq(x))
         .filter(x_numbers::Column::Status.eq(NORMAL))
         .filter(x_numbers::Column::Reserved.eq(false))
+        .filter(x_numbers::Column::UnusableSince.is_null())
         .filter(
             Expr::col((XNumbers, x_numbers::Column::InUse))
                 .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
@@ -262,7 +271,7 @@ async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiErr
     for n in &numbers {
         if want.exclude.contains(&n.number) {
             refused += 1;
-        } else if n.status != NORMAL {
+        } else if n.status != NORMAL || n.unusable_since.is_some() {
             unavailable += 1;
         } else if n.reserved {
             reserved += 1;
@@ -282,7 +291,8 @@ async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiErr
         (full, "are at capacity".to_owned()),
         (
             unavailable,
-            "are not in normal status (suspended, unavailable or frozen)".to_owned(),
+            "are not in normal status (suspended, unavailable, frozen or marked unusable)"
+                .to_owned(),
         ),
         (reserved, "are reserved".to_owned()),
         (

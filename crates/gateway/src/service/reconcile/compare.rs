@@ -151,7 +151,8 @@ fn owns(row: &bindings::Model, info: &BindingInfo) -> bool {
     }
 }
 
-fn diffs(row: &bindings::Model, info: &BindingInfo) -> Vec<Diff> {
+/// The fields in which the platform's binding differs from the row.
+pub fn diffs(row: &bindings::Model, info: &BindingInfo) -> Vec<Diff> {
     let mut out = Vec::new();
     let mut text = |field, local: Option<&str>, upstream: &str| {
         if local != Some(upstream) {

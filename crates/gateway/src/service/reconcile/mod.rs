@@ -1,7 +1,8 @@
 //! Reconciliation: walk the platform's bindings on every X in use and make the table agree.
 //!
 //! - pending rows: the platform has it -> `active` (adopted); it does not -> `failed`;
-//! - active rows the platform no longer has -> ended (`missing_upstream`);
+//! - active rows the platform no longer has -> ended (`missing_upstream`), once a query by their own
+//!   subscriptionId confirms it (a paged walk can miss live bindings; no answer = not judged);
 //! - platform bindings the table does not know -> `orphan_bindings`, for admins (never unbound here);
 //! - field differences -> corrected from the platform.
 //!
@@ -13,6 +14,7 @@
 
 mod apply;
 pub mod compare;
+mod confirm;
 pub mod report;
 
 use std::collections::{BTreeSet, HashMap};
@@ -20,13 +22,16 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::Utc;
 use pns_core::result_code::ResultCode;
 use pns_core::wire::BindingInfo;
-use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use self::compare::{Action, Diff};
+use self::confirm::{Confirmer, Verdict};
 use self::report::{Finding, Tally};
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::reconcile_runs;
-use crate::db::entity::x_numbers::Entity as XNumbers;
+use crate::db::entity::x_numbers::{self, Entity as XNumbers};
 use crate::routes::bindings::dto::BindingStatus;
 use crate::state::AppState;
 
@@ -53,9 +58,11 @@ pub async fn run(state: &AppState, trigger: Trigger) -> Result<reconcile_runs::M
     report::finish(&state.db, run, outcome, findings).await
 }
 
-/// The numbers to ask about: the whole pool, and every X a live local binding uses.
+/// The numbers to ask about: the pool (but numbers the platform refused as not ours), and every X a
+/// live local binding uses.
 async fn numbers_in_use(state: &AppState) -> Result<BTreeSet<String>, DbErr> {
     let mut xs: BTreeSet<String> = XNumbers::find()
+        .filter(x_numbers::Column::UnusableSince.is_null())
         .all(&state.db)
         .await?
         .into_iter()
@@ -153,6 +160,51 @@ async fn walk(
         .filter(bindings::Column::UpdatedAt.gte(settled))
         .all(&state.db)
         .await?;
+    let ended = ended_statuses(state, &upstream).await?;
+
+    let grace = chrono::Duration::from_std(state.settings.reconcile_pending_grace)
+        .unwrap_or_else(|_| chrono::Duration::seconds(60));
+    let mut seen_orphans = Vec::new();
+    let mut applier = Applier {
+        db: &state.db,
+        confirm: Confirmer::new(state.upstream.as_ref()),
+        tally,
+        findings,
+    };
+    for action in compare::plan(&live, &recent, &ended, &upstream, Utc::now(), grace) {
+        match action {
+            Action::Adopt { row, info } => applier.adopt(row, info).await?,
+            Action::FailPending { row } => applier.fail_pending(row).await?,
+            Action::Missing { row, expired } => applier.missing(row, expired).await?,
+            Action::Correct { row, info, diffs } => applier.correct(row, info, diffs).await?,
+            Action::Orphan { info, local_status } => {
+                applier.tally.orphans += 1;
+                seen_orphans.push(info);
+                applier.findings.push(Finding {
+                    category: "orphan",
+                    binding_id: None,
+                    subscription_id: Some(info.subscription_id.clone()),
+                    relation_num: Some(info.relation_num.clone()),
+                    detail: serde_json::json!({
+                        "callerNum": info.caller_num,
+                        "calleeNum": info.callee_num,
+                        "localStatus": local_status,
+                    }),
+                });
+            }
+        }
+    }
+    let tally = applier.tally;
+    apply::record_orphans(&state.db, run_id, &seen_orphans, &checked).await?;
+    apply::repair_in_use(&state.db).await?;
+    Ok(tally)
+}
+
+/// The status of ended rows the platform still reports, by subscriptionId.
+async fn ended_statuses(
+    state: &AppState,
+    upstream: &[BindingInfo],
+) -> Result<HashMap<String, String>, DbErr> {
     let subs: Vec<String> = upstream.iter().map(|b| b.subscription_id.clone()).collect();
     let mut ended: HashMap<String, String> = HashMap::new();
     for chunk in subs.chunks(500) {
@@ -167,96 +219,126 @@ async fn walk(
             }
         }
     }
+    Ok(ended)
+}
 
-    let grace = chrono::Duration::from_std(state.settings.reconcile_pending_grace)
-        .unwrap_or_else(|_| chrono::Duration::seconds(60));
-    let mut seen_orphans = Vec::new();
-    for action in compare::plan(&live, &recent, &ended, &upstream, Utc::now(), grace) {
-        match action {
-            Action::Adopt { row, info } => {
-                if apply::adopt(&state.db, row, info).await? {
-                    tally.adopted += 1;
-                    findings.push(Finding::on_row(
-                        "adopted",
-                        row,
-                        Some(&info.subscription_id),
-                        serde_json::json!({}),
-                    ));
-                }
-            }
-            Action::FailPending { row } => {
-                if apply::fail_pending(&state.db, row).await? {
-                    tally.failed_pending += 1;
-                    findings.push(Finding::on_row(
-                        "failed_pending",
-                        row,
-                        None,
-                        serde_json::json!({}),
-                    ));
-                }
-            }
-            Action::Missing { row, expired } => {
-                if apply::missing(&state.db, row, expired).await? {
-                    let category = if expired {
-                        tally.expired += 1;
-                        "expired"
-                    } else {
-                        tally.missing_upstream += 1;
-                        "missing_upstream"
-                    };
-                    findings.push(Finding::on_row(
-                        category,
-                        row,
-                        row.subscription_id.as_deref(),
-                        serde_json::json!({}),
-                    ));
-                }
-            }
-            Action::Correct { row, info, diffs } => {
-                match apply::correct(&state.db, row, info, &diffs).await? {
-                    apply::Corrected::Yes => {
-                        tally.corrected += 1;
-                        findings.push(Finding::on_row(
-                            "corrected",
-                            row,
-                            row.subscription_id.as_deref(),
-                            Diff::to_json(&diffs),
-                        ));
-                    }
-                    apply::Corrected::Conflict(party) => {
-                        tally.conflicts += 1;
-                        let mut detail = Diff::to_json(&diffs);
-                        detail["conflict"] = serde_json::json!(format!(
-                            "{party} is bound on that X by another binding"
-                        ));
-                        findings.push(Finding::on_row(
-                            "correction_conflict",
-                            row,
-                            row.subscription_id.as_deref(),
-                            detail,
-                        ));
-                    }
-                    apply::Corrected::Stale => {}
-                }
-            }
-            Action::Orphan { info, local_status } => {
-                tally.orphans += 1;
-                seen_orphans.push(info);
-                findings.push(Finding {
-                    category: "orphan",
-                    binding_id: None,
-                    subscription_id: Some(info.subscription_id.clone()),
-                    relation_num: Some(info.relation_num.clone()),
-                    detail: serde_json::json!({
-                        "callerNum": info.caller_num,
-                        "calleeNum": info.callee_num,
-                        "localStatus": local_status,
-                    }),
-                });
+/// Carries out the plan's actions, each conditional on the row's version, tallying and reporting
+/// what actually changed. Nothing is ended on the walk's word alone: see [`confirm`].
+struct Applier<'a> {
+    db: &'a DatabaseConnection,
+    confirm: Confirmer<'a>,
+    tally: Tally,
+    findings: &'a mut Vec<Finding>,
+}
+
+impl Applier<'_> {
+    async fn adopt(&mut self, row: &bindings::Model, info: &BindingInfo) -> Result<(), DbErr> {
+        if apply::adopt(self.db, row, info).await? {
+            self.tally.adopted += 1;
+            self.findings.push(Finding::on_row(
+                "adopted",
+                row,
+                Some(&info.subscription_id),
+                serde_json::json!({}),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn fail_pending(&mut self, row: &bindings::Model) -> Result<(), DbErr> {
+        match self.confirm.pending(row).await {
+            Verdict::Gone => {}
+            // Adopted on a later run, by the usual match on its parties, once the walk sees it.
+            Verdict::Present(_) => return Ok(()),
+            Verdict::Unknown(error) => {
+                self.unconfirmed(row, error);
+                return Ok(());
             }
         }
+        if apply::fail_pending(self.db, row).await? {
+            self.tally.failed_pending += 1;
+            self.findings.push(Finding::on_row(
+                "failed_pending",
+                row,
+                None,
+                serde_json::json!({}),
+            ));
+        }
+        Ok(())
     }
-    apply::record_orphans(&state.db, run_id, &seen_orphans, &checked).await?;
-    apply::repair_in_use(&state.db).await?;
-    Ok(tally)
+
+    async fn missing(&mut self, row: &bindings::Model, expired: bool) -> Result<(), DbErr> {
+        match self.confirm.active(row).await {
+            Verdict::Gone => {}
+            Verdict::Present(info) => {
+                tracing::info!(binding_id = %row.id, "reconcile: the walk missed a live binding; its own query found it");
+                let diffs = compare::diffs(row, &info);
+                if !diffs.is_empty() {
+                    self.correct(row, &info, diffs).await?;
+                }
+                return Ok(());
+            }
+            Verdict::Unknown(error) => {
+                self.unconfirmed(row, error);
+                return Ok(());
+            }
+        }
+        if apply::missing(self.db, row, expired).await? {
+            let category = if expired {
+                self.tally.expired += 1;
+                "expired"
+            } else {
+                self.tally.missing_upstream += 1;
+                "missing_upstream"
+            };
+            self.findings.push(Finding::on_row(
+                category,
+                row,
+                row.subscription_id.as_deref(),
+                serde_json::json!({}),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn correct(
+        &mut self,
+        row: &bindings::Model,
+        info: &BindingInfo,
+        diffs: Vec<Diff>,
+    ) -> Result<(), DbErr> {
+        let mut detail = Diff::to_json(&diffs);
+        let category = match apply::correct(self.db, row, info, &diffs).await? {
+            apply::Corrected::Yes => {
+                self.tally.corrected += 1;
+                "corrected"
+            }
+            apply::Corrected::Conflict(party) => {
+                self.tally.conflicts += 1;
+                detail["conflict"] =
+                    serde_json::json!(format!("{party} is bound on that X by another binding"));
+                "correction_conflict"
+            }
+            apply::Corrected::Stale => return Ok(()),
+        };
+        self.findings.push(Finding::on_row(
+            category,
+            row,
+            row.subscription_id.as_deref(),
+            detail,
+        ));
+        Ok(())
+    }
+
+    /// The walk did not see the row and the platform could not say: left as it is until a run that can.
+    fn unconfirmed(&mut self, row: &bindings::Model, error: String) {
+        tracing::warn!(binding_id = %row.id, error = %error, "reconcile: could not confirm a binding the walk missed; not judged this run");
+        self.tally.unconfirmed += 1;
+        self.findings.push(Finding::on_row(
+            "unconfirmed",
+            row,
+            row.subscription_id.as_deref(),
+            serde_json::json!({"error": error}),
+        ));
+    }
 }

@@ -28,6 +28,8 @@ pub struct Tally {
     pub corrected: usize,
     pub conflicts: usize,
     pub query_failures: usize,
+    /// Rows the walk missed whose own query got no answer: left alone this run.
+    pub unconfirmed: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -124,12 +126,20 @@ pub async fn finish(
         Runs::update_many().col_expr(reconcile_runs::Column::FinishedAt, Expr::value(now));
     update = match &outcome {
         Ok(t) => {
-            let note = (t.query_failures > 0).then(|| {
-                format!(
+            let mut notes = Vec::new();
+            if t.query_failures > 0 {
+                notes.push(format!(
                     "{} number(s) could not be queried; their bindings were left alone",
                     t.query_failures
-                )
-            });
+                ));
+            }
+            if t.unconfirmed > 0 {
+                notes.push(format!(
+                    "{} binding(s) missing from the walk could not be confirmed gone; left alone",
+                    t.unconfirmed
+                ));
+            }
+            let note = (!notes.is_empty()).then(|| notes.join("; "));
             update
                 .col_expr(reconcile_runs::Column::Status, Expr::value("done"))
                 .col_expr(

@@ -122,6 +122,8 @@ async fn pool_gauges_count_open_bindings_per_x_and_area() {
         status: Set("normal".into()),
         status_cause: Set(None),
         status_updated_at: Set(None),
+        unusable_reason: Set(None),
+        unusable_since: Set(None),
         in_use: Set(0),
         created_at: Set(now),
         updated_at: Set(now),

@@ -124,6 +124,9 @@ pub async fn create(
             Ok(response) => break response,
             Err(err) => err,
         };
+        if let Some(x) = pending.relation_num.as_deref() {
+            not_ours(state, x, &err).await?;
+        }
         // The platform refused the X the pool picked (it knows a binding we do not, or the X is full
         // or abnormal there): try another X, a bounded number of times.
         let (Some(want), Some(x)) = (want.as_mut(), pending.relation_num.clone()) else {
@@ -229,6 +232,19 @@ async fn refused(
     )
     .await?;
     Ok(Created::Refused(model, ApiError::from(err)))
+}
+
+/// 1012001: the platform says X is not this app's number. No retry changes that, so the pool stops
+/// offering X (first, as least used, on every bind) until an admin clears the mark.
+async fn not_ours(state: &AppState, x: &str, err: &UpstreamError) -> Result<(), ApiError> {
+    if matches!(
+        err.result_code(),
+        Some(pns_core::result_code::ResultCode::NumberNotOwned)
+    ) {
+        let reason = "the platform answered 1012001: not this app's number";
+        crate::service::pool::admin::mark_unusable(&state.db, x, reason).await?;
+    }
+    Ok(())
 }
 
 fn upstream_desc(err: &UpstreamError) -> String {
