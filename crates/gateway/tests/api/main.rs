@@ -4,6 +4,7 @@ mod bindings;
 mod callbacks;
 mod calls;
 mod cluster;
+mod hardening;
 mod helpers;
 mod ops;
 mod platform;
