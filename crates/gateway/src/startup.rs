@@ -8,11 +8,11 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use pns_core::aksk::Credentials;
 use pns_upstream::{ClientConfig, HuaweiClient, Upstream};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::JwtConfig;
+use crate::auth::{Authenticator, ClaimRules, Jwks, JwtConfig, Refresher};
 use crate::middleware::body_guard::{self, BodyReadTimeout};
 use crate::middleware::json_errors::json_errors;
 use crate::middleware::rate_limit::{self, RateLimit};
@@ -34,6 +34,8 @@ pub struct Application {
     sandbox: Option<Sandbox>,
     admin_token: Option<String>,
     jobs: Jobs,
+    /// Keeps the identity provider's keys fresh; stops with the application.
+    _jwks_refresher: Option<Refresher>,
 }
 
 impl Application {
@@ -56,34 +58,7 @@ impl Application {
         }
 
         let platform = platform(&settings, port).await?;
-        // Only a sandbox starts without PNS_JWT_SECRET (settings refuse that otherwise): it mints
-        // its own, and prints an admin token signed with it.
-        #[cfg(feature = "sandbox")]
-        let generated = (settings.jwt_secret.is_none())
-            .then(|| SecretString::from(crate::sandbox::random_secret(48)));
-        #[cfg(not(feature = "sandbox"))]
-        let generated: Option<SecretString> = None;
-        let admin_token_wanted = generated.is_some();
-        let jwt_secret = settings
-            .jwt_secret
-            .clone()
-            .or(generated)
-            .ok_or_else(|| anyhow::anyhow!("PNS_JWT_SECRET is required"))?;
-        let jwt = JwtConfig::new(
-            &jwt_secret,
-            &settings.jwt_audience,
-            settings.jwt_issuer.as_deref(),
-        );
-        let admin_token = if admin_token_wanted {
-            Some(jwt.mint(
-                "sandbox-admin",
-                "admin bindings:read bindings:write",
-                24 * 3600,
-            )?)
-        } else {
-            None
-        };
-
+        let (auth, admin_token, jwks_refresher) = authenticator(&settings).await?;
         let callbacks = Arc::new(CallbackGuard::new(platform.callback_credentials, &settings));
         let state = AppState {
             db,
@@ -94,7 +69,7 @@ impl Application {
             callbacks,
             jobs: crate::state::JobsHealth::default(),
         };
-        let server = server(listener, state.clone(), jwt)?;
+        let server = server(listener, state.clone(), auth)?;
         let jobs = Jobs::start(&state);
         Ok(Self {
             port,
@@ -104,6 +79,7 @@ impl Application {
             sandbox: platform.sandbox,
             admin_token,
             jobs,
+            _jwks_refresher: jwks_refresher,
         })
     }
 
@@ -139,6 +115,38 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Who may call: HS256 tokens (the configured secret; in sandbox mode a generated one, with an admin
+/// token minted from it) and/or the identity provider's tokens, whose keys are fetched here.
+async fn authenticator(
+    settings: &Settings,
+) -> anyhow::Result<(Authenticator, Option<String>, Option<Refresher>)> {
+    let rules = ClaimRules::from_settings(settings);
+    let secret = match (&settings.jwt_secret, settings.is_sandbox()) {
+        (Some(secret), _) => Some(secret.clone()),
+        #[cfg(feature = "sandbox")]
+        (None, true) => Some(secrecy::SecretString::from(sandbox::random_secret(48))),
+        _ => None,
+    };
+    let minter = secret.map(|secret| JwtConfig::with_rules(&secret, rules.clone()));
+    let admin_token = match (&minter, &settings.jwt_secret) {
+        (Some(minter), None) => Some(minter.mint(
+            "sandbox-admin",
+            "admin bindings:read bindings:write",
+            24 * 3600,
+        )?),
+        _ => None,
+    };
+    let (jwks, refresher) = match &settings.jwt_jwks {
+        Some(provider) => {
+            let (jwks, refresher) = Jwks::start(provider).await?;
+            (Some(jwks), Some(refresher))
+        }
+        None => (None, None),
+    };
+    let auth = Authenticator::new(rules, minter.as_ref(), jwks);
+    Ok((auth, admin_token, refresher))
 }
 
 /// The platform this instance talks to, and the credentials its callbacks are signed with.
@@ -200,7 +208,7 @@ async fn platform(settings: &Settings, port: u16) -> anyhow::Result<Platform> {
     }
 }
 
-fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Result<Server> {
+fn server(listener: TcpListener, state: AppState, auth: Authenticator) -> anyhow::Result<Server> {
     let body_limit = state.settings.body_limit_bytes;
     let shutdown_timeout = state.settings.shutdown_timeout.as_secs();
     let rate_limit = web::Data::new(RateLimit::new(
@@ -214,7 +222,7 @@ fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Res
     let database_probe = web::Data::new(DatabaseProbe::default());
     let body_timeout = web::Data::new(BodyReadTimeout(state.settings.body_read_timeout));
     let state = web::Data::new(state);
-    let jwt = web::Data::new(jwt);
+    let auth = web::Data::new(auth);
     let server = HttpServer::new(move || {
         // The last `wrap` runs first: request id, then the span, metrics, rate limit, body guard,
         // JSON errors.
@@ -226,7 +234,7 @@ fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Res
             .wrap(TracingLogger::<RequestSpan>::new())
             .wrap(from_fn(request_id::middleware))
             .app_data(state.clone())
-            .app_data(jwt.clone())
+            .app_data(auth.clone())
             .app_data(rate_limit.clone())
             .app_data(probe.clone())
             .app_data(database_probe.clone())

@@ -59,9 +59,9 @@ impl RateLimit {
     }
 }
 
-fn key(req: &ServiceRequest) -> Key {
+async fn key(req: &ServiceRequest) -> Key {
     if req.headers().contains_key(AUTHORIZATION)
-        && let Ok(principal) = crate::auth::authenticate(req.request())
+        && let Ok(principal) = crate::auth::authenticate(req.request()).await
     {
         let key = Key::App(principal.app_id.clone());
         // The handler's `Principal` extractor takes it from here instead of verifying again.
@@ -83,7 +83,7 @@ pub async fn middleware(
         .and_then(|limit| limit.get_ref().as_ref());
     let routed_path = req.match_info().as_str();
     if let Some(limit) = limit.filter(|_| routed_path.starts_with(LIMITED_PREFIX))
-        && let Err(wait) = limit.check(&key(&req))
+        && let Err(wait) = limit.check(&key(&req).await)
     {
         crate::telemetry::metrics::rate_limited();
         let wait = wait.max(1);
