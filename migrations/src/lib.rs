@@ -15,6 +15,8 @@ mod m20261202_130002_add_raw_callback_reason;
 mod m20261202_130003_add_status_event_time;
 mod m20261202_130004_index_retention_times;
 mod m20261202_130005_add_x_number_unusable;
+mod m20261202_131000_create_callback_nonces;
+mod m20261202_131100_create_service_facts;
 
 pub struct Migrator;
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_callback_tables::Migration),
             Box::new(m20261124_000004_create_reconcile_runs::Migration),
             Box::new(m20261124_100000_add_binding_change_lease::Migration),
+            Box::new(m20261202_131000_create_callback_nonces::Migration),
+            Box::new(m20261202_131100_create_service_facts::Migration),
             Box::new(m20261202_130001_widen_callback_columns::Migration),
             Box::new(m20261202_130002_add_raw_callback_reason::Migration),
             Box::new(m20261202_130003_add_status_event_time::Migration),

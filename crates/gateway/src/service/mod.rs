@@ -1,6 +1,7 @@
 pub mod bindings;
 pub mod callbacks;
 pub mod calls;
+pub mod deployment;
 pub mod expiry;
 pub mod idempotency;
 pub mod jobs;
@@ -8,5 +9,6 @@ pub mod pool;
 pub mod probe;
 pub mod reconcile;
 pub mod retention;
+#[cfg(feature = "sandbox")]
 pub mod simulate;
 pub mod stats;

@@ -6,6 +6,7 @@ mod callbacks;
 mod callbacks_hostile;
 mod calls;
 mod cluster;
+mod hardening;
 mod helpers;
 mod idp;
 mod ops;

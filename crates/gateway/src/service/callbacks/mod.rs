@@ -5,6 +5,7 @@
 pub mod call_events;
 pub mod cdrs;
 pub mod derive;
+pub mod nonces;
 pub mod num_status;
 pub mod sms;
 pub mod verify;
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 use crate::db::entity::binding_parties::Entity as BindingParties;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::raw_callbacks;
+use verify::SignedNonce;
 
 /// What to answer once the rows are committed.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,15 +46,29 @@ pub struct Ingested {
     pub duplicates: usize,
 }
 
-/// Parses and stores one callback body (already verified). Nothing the platform signed is refused
-/// for its content: what cannot be stored in the tables of its kind is kept raw, with the reason.
-/// An error means nothing was stored and the platform should retry.
-pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, DbErr> {
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The signature's nonce was already used, on this instance or another: nothing stored.
+    #[error("nonce already used")]
+    Replayed,
+    #[error("storage: {0}")]
+    Storage(#[from] DbErr),
+}
+
+/// Parses and stores one callback body (already verified), claiming the signature's nonce in the same
+/// transaction: a 200 means both the rows and the nonce are kept, a replay stores nothing. Nothing the
+/// platform signed is refused for its content: what cannot be stored in the tables of its kind is kept
+/// raw, with the reason. A storage error means nothing was stored and the platform should retry.
+pub async fn ingest(
+    db: &DatabaseConnection,
+    body: &[u8],
+    nonce: Option<&SignedNonce>,
+) -> Result<Ingested, IngestError> {
     let mut value: Value = match serde_json::from_slice(body) {
         Ok(value) => value,
         Err(e) => {
             let kept = json!({"unparsed": BASE64.encode(body)});
-            return keep_raw(db, "unparsed", kept, format!("not JSON: {e}")).await;
+            return keep_raw(db, nonce, "unparsed", kept, format!("not JSON: {e}")).await;
         }
     };
     escape_nul(&mut value);
@@ -60,21 +76,25 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, Db
         Ok(callback) => callback,
         // A known kind with a field we cannot read: the platform would retry and then drop it (a CDR
         // is gone for good), so keep the body raw for an operator rather than refuse it.
-        Err(e) => return keep_raw(db, "invalid", value, e.to_string()).await,
+        Err(e) => return keep_raw(db, nonce, "invalid", value, e.to_string()).await,
     };
-    match store(db, callback, value.clone()).await {
-        Err(e) if cannot_store(&e) => keep_raw(db, "unstorable", value, e.to_string()).await,
+    match store(db, nonce, callback, value.clone()).await {
+        // The failed transaction took the nonce with it, so the raw copy claims it afresh.
+        Err(IngestError::Storage(e)) if cannot_store(&e) => {
+            keep_raw(db, nonce, "unstorable", value, e.to_string()).await
+        }
         other => other,
     }
 }
 
 async fn store(
     db: &DatabaseConnection,
+    nonce: Option<&SignedNonce>,
     callback: Callback,
     mut raw: Value,
-) -> Result<Ingested, DbErr> {
+) -> Result<Ingested, IngestError> {
     let kind = callback.kind();
-    let txn = begin_write(db).await?;
+    let txn = begin_claimed(db, nonce).await?;
     let (ack, stored, duplicates) = match callback {
         Callback::CallEvent(event) => {
             if let Some(field) = call_events::overlong(&event) {
@@ -159,14 +179,15 @@ fn too_long(field: &str) -> String {
 /// Stores the whole body raw in its own transaction, answered like any stored callback.
 async fn keep_raw(
     db: &DatabaseConnection,
+    nonce: Option<&SignedNonce>,
     kind: &'static str,
     body: Value,
     reason: String,
-) -> Result<Ingested, DbErr> {
+) -> Result<Ingested, IngestError> {
     // Parse errors may quote a number the platform sent.
-    let reason = pns_core::phone::redact(&reason);
-    tracing::error!(kind, reason = %reason, "callback kept raw");
-    let txn = begin_write(db).await?;
+    let reason = crate::telemetry::redact(&reason);
+    tracing::error!(kind, reason = %reason, "callback failed to parse or to store; kept raw");
+    let txn = begin_claimed(db, nonce).await?;
     store_raw(&txn, body, Some(reason)).await?;
     txn.commit().await?;
     Ok(Ingested {
@@ -201,6 +222,20 @@ async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbE
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// A write transaction that has claimed `nonce` (refused as a replay when it was taken).
+async fn begin_claimed(
+    db: &DatabaseConnection,
+    nonce: Option<&SignedNonce>,
+) -> Result<DatabaseTransaction, IngestError> {
+    let txn = begin_write(db).await?;
+    if let Some(nonce) = nonce
+        && !nonces::claim(&txn, nonce).await?
+    {
+        return Err(IngestError::Replayed);
+    }
+    Ok(txn)
 }
 
 async fn store_raw(
