@@ -1,11 +1,13 @@
 pub mod bindings;
 pub mod callbacks;
 pub mod calls;
+pub mod error;
 pub mod expiry;
-pub mod idempotency;
 pub mod jobs;
+pub mod page;
 pub mod pool;
 pub mod probe;
 pub mod reconcile;
 pub mod simulate;
+pub mod sms;
 pub mod stats;

@@ -5,6 +5,7 @@ mod callbacks;
 mod calls;
 mod cluster;
 mod helpers;
+mod interrupted;
 mod ops;
 mod platform;
 mod platform_sim;
