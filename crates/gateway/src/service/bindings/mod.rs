@@ -29,7 +29,9 @@ where
     T: Send + 'static,
     F: std::future::Future<Output = Result<T, BindError>> + Send + 'static,
 {
-    tokio::spawn(work)
+    use tracing::Instrument;
+    // Still inside the request's span: its logs keep the request id.
+    tokio::spawn(work.instrument(tracing::Span::current()))
         .await
         .map_err(|e| BindError::Internal(format!("a lifecycle task failed: {e}")))?
 }
