@@ -9,6 +9,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod repo;
 pub mod routes;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod service;
 pub mod settings;

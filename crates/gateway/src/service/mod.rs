@@ -1,6 +1,7 @@
 pub mod bindings;
 pub mod callbacks;
 pub mod calls;
+pub mod deployment;
 pub mod error;
 pub mod expiry;
 pub mod jobs;
@@ -8,6 +9,7 @@ pub mod page;
 pub mod pool;
 pub mod probe;
 pub mod reconcile;
+#[cfg(feature = "sandbox")]
 pub mod simulate;
 pub mod sms;
 pub mod stats;
