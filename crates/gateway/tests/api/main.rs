@@ -9,6 +9,7 @@ mod cluster;
 mod hardening;
 mod helpers;
 mod idp;
+mod interrupted;
 mod ops;
 mod platform;
 mod platform_sim;
