@@ -5,7 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers, sandbox, sms};
+use crate::routes::{
+    admin, bindings, callbacks, calls, health, metrics, numbers, sandbox, sms, webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +41,14 @@ use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers,
         sandbox::sandbox_call,
         sandbox::sandbox_sms,
         callbacks::huawei,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::get_webhook,
+        webhooks::patch_webhook,
+        webhooks::delete_webhook,
+        webhooks::rotate_webhook_secret,
+        webhooks::list_deliveries,
+        webhooks::retry_delivery,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -50,6 +60,7 @@ use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers,
         (name = "sms", description = "Texts through X and the routing decisions taken"),
         (name = "sandbox", description = "Sandbox mode only: play calls and texts through the in-process simulator"),
         (name = "callbacks", description = "Where the platform posts its notifications (AKSK-signed)"),
+        (name = "webhooks", description = "Signed, retried event delivery to the app's endpoints (Standard Webhooks)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

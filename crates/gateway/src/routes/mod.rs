@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod numbers;
 pub mod sandbox;
 pub mod sms;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, error, web};
 
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(calls::configure)
         .configure(sms::configure)
         .configure(sandbox::configure)
+        .configure(webhooks::configure)
         .configure(callbacks::configure);
 }
 

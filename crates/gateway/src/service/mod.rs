@@ -9,3 +9,4 @@ pub mod probe;
 pub mod reconcile;
 pub mod simulate;
 pub mod stats;
+pub mod webhooks;

@@ -84,6 +84,23 @@ fn describe() {
         "API requests refused by the rate limiter"
     );
     describe_gauge!("pns_bindings", "Bindings by status (refreshed at scrape)");
+    describe_counter!(
+        "pns_webhook_deliveries_total",
+        "Webhook attempts by outcome (delivered, retrying, failed)"
+    );
+    describe_histogram!(
+        "pns_webhook_attempt_duration_seconds",
+        Unit::Seconds,
+        "Time a webhook receiver took to answer"
+    );
+    describe_gauge!(
+        "pns_webhook_backlog",
+        "Webhook events and deliveries waiting to be sent (refreshed at scrape)"
+    );
+    describe_gauge!(
+        "pns_webhook_backlog_oldest_seconds",
+        "Age of the oldest waiting webhook event (refreshed at scrape)"
+    );
     describe_gauge!(
         "pns_pool_bindings",
         "Open bindings (pending or active) per X number and area (refreshed at scrape)"
@@ -117,6 +134,20 @@ pub fn job_run(job: &'static str, outcome: &'static str, took: Duration) {
 /// Reconciliation found `n` differences of one `category` (e.g. `orphan_upstream`, `missing_upstream`).
 pub fn drift_found(category: &'static str, n: u64) {
     metrics::counter!("pns_drift_found_total", "category" => category).increment(n);
+}
+
+/// One webhook attempt finished. `outcome`: `delivered`, `retrying` (another attempt is scheduled)
+/// or `failed` (no attempt left, or the endpoint answered 410).
+pub fn webhook_attempt(outcome: &'static str, latency_ms: i32) {
+    metrics::counter!("pns_webhook_deliveries_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("pns_webhook_attempt_duration_seconds")
+        .record(f64::from(latency_ms.max(0)) / 1000.0);
+}
+
+/// Events waiting to be delivered and the age of the oldest (refreshed at scrape).
+pub fn webhook_backlog(waiting: u64, oldest_age_seconds: f64) {
+    metrics::gauge!("pns_webhook_backlog").set(waiting as f64);
+    metrics::gauge!("pns_webhook_backlog_oldest_seconds").set(oldest_age_seconds);
 }
 
 pub(crate) fn rate_limited() {

@@ -12,3 +12,4 @@ mod pool;
 mod pool_props;
 mod reconcile;
 mod surface;
+mod webhooks;
