@@ -68,12 +68,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Token { app, scope, ttl } => {
             let secret = settings
                 .jwt_secret
+                .clone()
                 .ok_or_else(|| anyhow::anyhow!("PNS_JWT_SECRET must be set to mint a token"))?;
-            let jwt = gateway::auth::JwtConfig::new(
-                &secret,
-                &settings.jwt_audience,
-                settings.jwt_issuer.as_deref(),
-            );
+            let rules = gateway::auth::ClaimRules::from_settings(&settings);
+            let jwt = gateway::auth::JwtConfig::with_rules(&secret, rules);
             println!(
                 "{}",
                 jwt.mint(&app, &scope, ttl)

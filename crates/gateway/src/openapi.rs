@@ -68,6 +68,17 @@ pub struct ApiDoc;
 
 struct BearerAuth;
 
+/// The token rules, as the README's Auth section states them.
+const BEARER_RULES: &str = "A JWT from the company's identity provider (RS256, ES256 or EdDSA; keys from its JWKS, \
+each key verifying only its own type's algorithm) or an HS256 token minted with PNS_JWT_SECRET \
+(`gateway token`); `none` and other algorithms are refused. Claims: `exp` required; `nbf` and `iat` \
+checked when present (30 s leeway); `aud` a string or an array holding PNS_JWT_AUDIENCE (default \
+`pns-gateway`); `iss` required when PNS_JWT_ISSUER or PNS_JWT_OIDC_ISSUER is set. The app id is `sub`, \
+or the claim PNS_JWT_APP_CLAIM names (e.g. `azp`, `client_id`). Scopes come from `scope` \
+(space-separated) and `scp` (a string or an array): `bindings:read`, `bindings:write`, `admin` (admin \
+implies the others and sees every app's data), each prefixed with PNS_JWT_SCOPE_PREFIX when one is set \
+(e.g. `pns/bindings:write`). A refused token is `401 unauthorized`; a missing scope `403 forbidden`.";
+
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -77,6 +88,7 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(BEARER_RULES))
                     .build(),
             ),
         );

@@ -9,6 +9,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+mod jwt;
+pub use jwt::{JwksSettings, JwksSource, check_fetchable};
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RawSettings {
@@ -20,6 +23,13 @@ pub struct RawSettings {
     pub jwt_secret: Option<String>,
     pub jwt_audience: String,
     pub jwt_issuer: Option<String>,
+    pub jwt_jwks_url: Option<String>,
+    pub jwt_oidc_issuer: Option<String>,
+    pub jwt_jwks_refresh_secs: u64,
+    pub jwt_jwks_cooldown_secs: u64,
+    pub jwt_jwks_ca_file: Option<String>,
+    pub jwt_app_claim: String,
+    pub jwt_scope_prefix: Option<String>,
     pub upstream_connect_timeout_ms: u64,
     pub upstream_timeout_ms: u64,
     pub upstream_max_retries: u32,
@@ -60,6 +70,13 @@ impl Default for RawSettings {
             jwt_secret: None,
             jwt_audience: "pns-gateway".into(),
             jwt_issuer: None,
+            jwt_jwks_url: None,
+            jwt_oidc_issuer: None,
+            jwt_jwks_refresh_secs: 300,
+            jwt_jwks_cooldown_secs: 5,
+            jwt_jwks_ca_file: None,
+            jwt_app_claim: "sub".into(),
+            jwt_scope_prefix: None,
             upstream_connect_timeout_ms: 2_000,
             upstream_timeout_ms: 5_000,
             upstream_max_retries: 2,
@@ -109,10 +126,18 @@ pub struct Settings {
     pub listen: String,
     pub database_url: String,
     pub upstream: UpstreamMode,
-    /// None only in sandbox mode, where one is generated at start.
+    /// HS256 tokens (`gateway token`). None in sandbox mode (one is generated at start) or when an
+    /// identity provider alone signs tokens.
     pub jwt_secret: Option<SecretString>,
     pub jwt_audience: String,
+    /// The `iss` tokens must carry: `PNS_JWT_ISSUER`, else the OIDC issuer when one is configured.
     pub jwt_issuer: Option<String>,
+    /// The identity provider whose JWKS signs tokens (RS256, ES256, EdDSA), if any.
+    pub jwt_jwks: Option<JwksSettings>,
+    /// The claim holding the app id (`sub`, `azp`, `client_id`...).
+    pub jwt_app_claim: String,
+    /// Provider scopes count only with this prefix, which is stripped (`pns/` maps `pns/admin`).
+    pub jwt_scope_prefix: Option<String>,
     pub upstream_connect_timeout: Duration,
     pub upstream_timeout: Duration,
     pub upstream_max_retries: u32,
@@ -216,7 +241,9 @@ impl Settings {
         if raw.database_url.is_empty() {
             return Err(invalid("PNS_DATABASE_URL", "must not be empty"));
         }
-        let jwt_secret = non_empty(raw.jwt_secret);
+        let jwt_secret = non_empty(raw.jwt_secret.clone());
+        let jwt_jwks = jwt::jwks_settings(&raw)?;
+        let jwt_app_claim = jwt::app_claim(&raw)?;
         let upstream = match non_empty(raw.upstream_url) {
             Some(url) => {
                 let url = url::Url::parse(&url)
@@ -230,10 +257,10 @@ impl Settings {
                 let app_secret = non_empty(raw.app_secret).ok_or_else(|| {
                     invalid("PNS_APP_SECRET", "required when PNS_UPSTREAM_URL is set")
                 })?;
-                if jwt_secret.is_none() {
+                if jwt_secret.is_none() && jwt_jwks.is_none() {
                     return Err(invalid(
                         "PNS_JWT_SECRET",
-                        "required when PNS_UPSTREAM_URL is set",
+                        "required when PNS_UPSTREAM_URL is set, unless PNS_JWT_JWKS_URL or PNS_JWT_OIDC_ISSUER names an identity provider",
                     ));
                 }
                 UpstreamMode::Production {
@@ -290,7 +317,16 @@ impl Settings {
             upstream,
             jwt_secret: jwt_secret.map(SecretString::from),
             jwt_audience: raw.jwt_audience,
-            jwt_issuer: non_empty(raw.jwt_issuer),
+            jwt_issuer: non_empty(raw.jwt_issuer).or_else(|| match &jwt_jwks {
+                Some(JwksSettings {
+                    source: JwksSource::OidcIssuer(_),
+                    ..
+                }) => non_empty(raw.jwt_oidc_issuer).map(|iss| iss.trim().to_owned()),
+                _ => None,
+            }),
+            jwt_jwks,
+            jwt_app_claim,
+            jwt_scope_prefix: non_empty(raw.jwt_scope_prefix),
             upstream_connect_timeout: Duration::from_millis(raw.upstream_connect_timeout_ms),
             upstream_timeout: Duration::from_millis(raw.upstream_timeout_ms),
             upstream_max_retries: raw.upstream_max_retries,

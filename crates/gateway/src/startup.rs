@@ -13,7 +13,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::JwtConfig;
+use crate::auth::{Authenticator, ClaimRules, Jwks, JwtConfig, Refresher};
 use crate::middleware::json_errors::json_errors;
 use crate::middleware::rate_limit::{self, RateLimit};
 use crate::openapi::ApiDoc;
@@ -33,6 +33,8 @@ pub struct Application {
     sandbox: Option<Sandbox>,
     admin_token: Option<String>,
     jobs: Jobs,
+    /// Keeps the identity provider's keys fresh; stops with the application.
+    _jwks_refresher: Option<Refresher>,
 }
 
 impl Application {
@@ -48,26 +50,7 @@ impl Application {
         }
 
         let (upstream, sandbox) = upstream(&settings, port).await?;
-        let generated_jwt = settings.jwt_secret.is_none();
-        let jwt_secret = settings
-            .jwt_secret
-            .clone()
-            .unwrap_or_else(|| SecretString::from(sandbox::random_secret(48)));
-        let jwt = JwtConfig::new(
-            &jwt_secret,
-            &settings.jwt_audience,
-            settings.jwt_issuer.as_deref(),
-        );
-        let admin_token = if generated_jwt {
-            Some(jwt.mint(
-                "sandbox-admin",
-                "admin bindings:read bindings:write",
-                24 * 3600,
-            )?)
-        } else {
-            None
-        };
-
+        let (auth, admin_token, jwks_refresher) = authenticator(&settings).await?;
         let callbacks = Arc::new(CallbackGuard::for_app(&settings, sandbox.as_ref())?);
         let state = AppState {
             db,
@@ -77,7 +60,7 @@ impl Application {
             callbacks,
             jobs: crate::state::JobsHealth::default(),
         };
-        let server = server(listener, state.clone(), jwt)?;
+        let server = server(listener, state.clone(), auth)?;
         let jobs = Jobs::start(&state);
         Ok(Self {
             port,
@@ -86,6 +69,7 @@ impl Application {
             sandbox,
             admin_token,
             jobs,
+            _jwks_refresher: jwks_refresher,
         })
     }
 
@@ -120,6 +104,37 @@ impl Application {
         tracing::info!("stopped");
         result
     }
+}
+
+/// Who may call: HS256 tokens (the configured secret; in sandbox mode a generated one, with an admin
+/// token minted from it) and/or the identity provider's tokens, whose keys are fetched here.
+async fn authenticator(
+    settings: &Settings,
+) -> anyhow::Result<(Authenticator, Option<String>, Option<Refresher>)> {
+    let rules = ClaimRules::from_settings(settings);
+    let secret = match (&settings.jwt_secret, settings.is_sandbox()) {
+        (Some(secret), _) => Some(secret.clone()),
+        (None, true) => Some(SecretString::from(sandbox::random_secret(48))),
+        (None, false) => None,
+    };
+    let minter = secret.map(|secret| JwtConfig::with_rules(&secret, rules.clone()));
+    let admin_token = match (&minter, &settings.jwt_secret) {
+        (Some(minter), None) => Some(minter.mint(
+            "sandbox-admin",
+            "admin bindings:read bindings:write",
+            24 * 3600,
+        )?),
+        _ => None,
+    };
+    let (jwks, refresher) = match &settings.jwt_jwks {
+        Some(provider) => {
+            let (jwks, refresher) = Jwks::start(provider).await?;
+            (Some(jwks), Some(refresher))
+        }
+        None => (None, None),
+    };
+    let auth = Authenticator::new(rules, minter.as_ref(), jwks);
+    Ok((auth, admin_token, refresher))
 }
 
 async fn upstream(
@@ -161,7 +176,7 @@ async fn upstream(
     }
 }
 
-fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Result<Server> {
+fn server(listener: TcpListener, state: AppState, auth: Authenticator) -> anyhow::Result<Server> {
     let body_limit = state.settings.body_limit_bytes;
     let shutdown_timeout = state.settings.shutdown_timeout.as_secs();
     let rate_limit = web::Data::new(RateLimit::new(
@@ -173,7 +188,7 @@ fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Res
         UpstreamMode::Sandbox { .. } => UpstreamProbe::sandbox(),
     });
     let state = web::Data::new(state);
-    let jwt = web::Data::new(jwt);
+    let auth = web::Data::new(auth);
     let server = HttpServer::new(move || {
         // The last `wrap` runs first: request id, then the span, metrics, rate limit, JSON errors.
         App::new()
@@ -183,7 +198,7 @@ fn server(listener: TcpListener, state: AppState, jwt: JwtConfig) -> anyhow::Res
             .wrap(TracingLogger::<RequestSpan>::new())
             .wrap(from_fn(request_id::middleware))
             .app_data(state.clone())
-            .app_data(jwt.clone())
+            .app_data(auth.clone())
             .app_data(rate_limit.clone())
             .app_data(probe.clone())
             .app_data(routes::json_config(body_limit))

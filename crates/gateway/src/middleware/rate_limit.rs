@@ -56,9 +56,9 @@ impl RateLimit {
     }
 }
 
-fn key(req: &ServiceRequest) -> Key {
+async fn key(req: &ServiceRequest) -> Key {
     if req.headers().contains_key(AUTHORIZATION)
-        && let Ok(principal) = crate::auth::authenticate(req.request())
+        && let Ok(principal) = crate::auth::authenticate(req.request()).await
     {
         let key = Key::App(principal.app_id.clone());
         // The handler's `Principal` extractor takes it from here instead of verifying again.
@@ -79,7 +79,7 @@ pub async fn middleware(
         .app_data::<web::Data<Option<RateLimit>>>()
         .and_then(|limit| limit.get_ref().as_ref());
     if let Some(limit) = limit.filter(|_| req.path().starts_with(LIMITED_PREFIX))
-        && let Err(wait) = limit.check(&key(&req))
+        && let Err(wait) = limit.check(&key(&req).await)
     {
         crate::telemetry::metrics::rate_limited();
         let wait = wait.max(1);

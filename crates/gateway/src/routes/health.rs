@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::{Authenticator, JwksStatus};
 use crate::service::probe::UpstreamProbe;
 use crate::state::{AppState, JobStatus};
 
@@ -26,6 +27,10 @@ pub struct Readiness {
     /// Every registered background job beat within its promised interval (true when none run).
     pub jobs_alive: bool,
     pub jobs: Vec<JobStatus>,
+    /// The identity provider's keys, when one is configured. `stale` (a refresh failed, cached keys
+    /// in use) stays ready; `unavailable` (never fetched) is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<JwksStatus>,
 }
 
 /// The process is alive.
@@ -39,7 +44,11 @@ pub async fn healthz() -> web::Json<Health> {
 /// background jobs alive.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>, probe: web::Data<UpstreamProbe>) -> HttpResponse {
+pub async fn readyz(
+    state: web::Data<AppState>,
+    probe: web::Data<UpstreamProbe>,
+    auth: web::Data<Authenticator>,
+) -> HttpResponse {
     let database = state.db.ping().await.is_ok();
     let migrations = database
         && crate::db::migrations_applied(&state.db)
@@ -48,7 +57,9 @@ pub async fn readyz(state: web::Data<AppState>, probe: web::Data<UpstreamProbe>)
     let upstream = probe.reachable().await;
     let jobs = state.jobs.snapshot();
     let jobs_alive = jobs.iter().all(|job| job.alive);
-    let ready = database && migrations && upstream && jobs_alive;
+    let jwks = auth.jwks().map(|jwks| jwks.status());
+    let keys_usable = jwks.as_ref().is_none_or(JwksStatus::is_usable);
+    let ready = database && migrations && upstream && jobs_alive && keys_usable;
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },
         mode: if state.settings.is_sandbox() {
@@ -61,6 +72,7 @@ pub async fn readyz(state: web::Data<AppState>, probe: web::Data<UpstreamProbe>)
         upstream,
         jobs_alive,
         jobs,
+        jwks,
     };
     if ready {
         HttpResponse::Ok().json(body)

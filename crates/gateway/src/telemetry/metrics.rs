@@ -83,6 +83,19 @@ fn describe() {
         "pns_rate_limited_total",
         "API requests refused by the rate limiter"
     );
+    describe_counter!(
+        "pns_jwks_refresh_total",
+        "Fetches of the identity provider's JWKS by outcome (ok, error)"
+    );
+    describe_gauge!(
+        "pns_jwks_up",
+        "1 when the last JWKS fetch succeeded, 0 while the cached keys are stale"
+    );
+    describe_gauge!("pns_jwks_keys", "Usable keys in the cached JWKS");
+    describe_gauge!(
+        "pns_jwks_last_success_timestamp_seconds",
+        "Unix time of the last successful JWKS fetch"
+    );
     describe_gauge!("pns_bindings", "Bindings by status (refreshed at scrape)");
     describe_counter!(
         "pns_webhook_deliveries_total",
@@ -148,6 +161,20 @@ pub fn webhook_attempt(outcome: &'static str, latency_ms: i32) {
 pub fn webhook_backlog(waiting: u64, oldest_age_seconds: f64) {
     metrics::gauge!("pns_webhook_backlog").set(waiting as f64);
     metrics::gauge!("pns_webhook_backlog_oldest_seconds").set(oldest_age_seconds);
+}
+
+/// One fetch of the identity provider's JWKS: `Some(usable keys)` on success, `None` on failure.
+pub(crate) fn jwks_fetched(keys: Option<usize>) {
+    let outcome = if keys.is_some() { "ok" } else { "error" };
+    metrics::counter!("pns_jwks_refresh_total", "outcome" => outcome).increment(1);
+    metrics::gauge!("pns_jwks_up").set(if keys.is_some() { 1.0 } else { 0.0 });
+    if let Some(n) = keys {
+        metrics::gauge!("pns_jwks_keys").set(n as f64);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        metrics::gauge!("pns_jwks_last_success_timestamp_seconds").set(now.as_secs_f64());
+    }
 }
 
 pub(crate) fn rate_limited() {

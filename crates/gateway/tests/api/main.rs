@@ -1,10 +1,12 @@
 //! The gateway's integration tests: one binary, real HTTP, real databases.
 
+mod auth;
 mod bindings;
 mod callbacks;
 mod calls;
 mod cluster;
 mod helpers;
+mod idp;
 mod ops;
 mod platform;
 mod platform_sim;
