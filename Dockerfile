@@ -2,8 +2,11 @@
 # Build the workspace in the Rust image; run the gateway (and pns-sim, for the `sim` compose profile)
 # alone in a distroless image: no shell, no package manager, non-root (uid 65532).
 #
+# The gateway is built for production: without the `sandbox` feature, so the image holds no in-process
+# simulator and refuses to start without PNS_UPSTREAM_URL (https://, or http:// to loopback only).
+#
 #   docker build -t pns-gateway .
-#   docker run --rm -p 8080:8080 pns-gateway          # sandbox mode on SQLite, token printed at start
+#   docker run --rm -p 8080:8080 --env-file .env pns-gateway
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
@@ -12,7 +15,8 @@ COPY . .
 # the cached target dir because it is not part of the image layer.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p gateway -p pns-sim --target-dir /src/target \
+    cargo build --release --locked -p gateway --no-default-features --target-dir /src/target \
+    && cargo build --release --locked -p pns-sim --target-dir /src/target \
     && mkdir -p /out/bin /out/data \
     && cp /src/target/release/gateway /src/target/release/pns-sim /out/bin/
 

@@ -10,6 +10,8 @@ mod m20261124_000002_create_x_numbers;
 mod m20261124_000003_create_callback_tables;
 mod m20261124_000004_create_reconcile_runs;
 mod m20261124_100000_add_binding_change_lease;
+mod m20261202_131000_create_callback_nonces;
+mod m20261202_131100_create_service_facts;
 mod m20261202_150000_create_webhooks;
 
 pub struct Migrator;
@@ -23,6 +25,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_callback_tables::Migration),
             Box::new(m20261124_000004_create_reconcile_runs::Migration),
             Box::new(m20261124_100000_add_binding_change_lease::Migration),
+            Box::new(m20261202_131000_create_callback_nonces::Migration),
+            Box::new(m20261202_131100_create_service_facts::Migration),
             Box::new(m20261202_150000_create_webhooks::Migration),
         ]
     }

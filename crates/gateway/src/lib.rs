@@ -7,6 +7,7 @@ pub mod error;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod service;
 pub mod settings;

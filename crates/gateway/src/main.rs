@@ -61,7 +61,12 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let db = gateway::db::connect(&settings.database_url, 2).await?;
+            let db = gateway::db::connect(
+                &settings.database_url,
+                2,
+                settings.database_ca_file.as_deref(),
+            )
+            .await?;
             gateway::db::migrate(&db).await?;
             println!("migrations applied");
         }

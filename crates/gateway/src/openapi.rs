@@ -5,9 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::routes::{
-    admin, bindings, callbacks, calls, health, metrics, numbers, sandbox, sms, webhooks,
-};
+use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers, sms, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -38,8 +36,6 @@ use crate::routes::{
         calls::get_call,
         calls::call_recording,
         sms::list_sms,
-        sandbox::sandbox_call,
-        sandbox::sandbox_sms,
         callbacks::huawei,
         webhooks::create_webhook,
         webhooks::list_webhooks,
@@ -58,13 +54,33 @@ use crate::routes::{
         (name = "admin", description = "Reconciliation with the platform: drift reports and orphan bindings (admin)"),
         (name = "calls", description = "Call history and recordings, from the platform's events and CDRs"),
         (name = "sms", description = "Texts through X and the routing decisions taken"),
-        (name = "sandbox", description = "Sandbox mode only: play calls and texts through the in-process simulator"),
         (name = "callbacks", description = "Where the platform posts its notifications (AKSK-signed)"),
         (name = "webhooks", description = "Signed, retried event delivery to the app's endpoints (Standard Webhooks)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
 pub struct ApiDoc;
+
+/// The sandbox's endpoints, in builds with the simulator (cargo feature `sandbox`).
+#[cfg(feature = "sandbox")]
+#[derive(OpenApi)]
+#[openapi(
+    paths(crate::routes::sandbox::sandbox_call, crate::routes::sandbox::sandbox_sms),
+    tags((name = "sandbox", description = "Sandbox mode only: play calls and texts through the in-process simulator")),
+)]
+struct SandboxDoc;
+
+/// The document of this build: the API, plus the sandbox's endpoints when it has them.
+pub fn api_doc() -> utoipa::openapi::OpenApi {
+    let doc = ApiDoc::openapi();
+    #[cfg(feature = "sandbox")]
+    let doc = {
+        let mut doc = doc;
+        doc.merge(SandboxDoc::openapi());
+        doc
+    };
+    doc
+}
 
 struct BearerAuth;
 
@@ -97,7 +113,7 @@ impl Modify for BearerAuth {
 
 /// The document as committed: pretty JSON with a trailing newline.
 pub fn document() -> String {
-    let mut json = ApiDoc::openapi()
+    let mut json = api_doc()
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     json.push('\n');

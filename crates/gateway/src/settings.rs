@@ -40,7 +40,9 @@ pub struct RawSettings {
     pub public_url: Option<String>,
     pub body_limit_bytes: usize,
     pub callback_body_limit_bytes: usize,
+    pub body_read_timeout_secs: u64,
     pub db_max_connections: u32,
+    pub database_ca_file: Option<String>,
     pub sandbox_numbers: String,
     pub log_format: String,
     pub sweep_interval_secs: u64,
@@ -87,7 +89,9 @@ impl Default for RawSettings {
             public_url: None,
             body_limit_bytes: 64 * 1024,
             callback_body_limit_bytes: 1024 * 1024,
+            body_read_timeout_secs: 10,
             db_max_connections: 16,
+            database_ca_file: None,
             sandbox_numbers: "+8617000000001@0755,+8617000000002@0755,+8617000000003@0755,+8617000000004@010,+8617000000005@010".into(),
             log_format: "text".into(),
             sweep_interval_secs: 30,
@@ -147,7 +151,12 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub body_limit_bytes: usize,
     pub callback_body_limit_bytes: usize,
+    /// A request body not fully received this long after the request started is refused (408):
+    /// a client trickling a body cannot hold a connection and its buffer forever.
+    pub body_read_timeout: Duration,
     pub db_max_connections: u32,
+    /// Extra root certificate(s) (PEM) for PostgreSQL TLS (`sslmode=verify-ca`/`verify-full`).
+    pub database_ca_file: Option<String>,
     pub log_format: LogFormat,
     /// How often due bindings are marked expired; None = never.
     pub sweep_interval: Option<Duration>,
@@ -251,6 +260,13 @@ impl Settings {
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(invalid("PNS_UPSTREAM_URL", "must be http:// or https://"));
                 }
+                if url.scheme() == "http" && !is_loopback(&url) {
+                    return Err(invalid(
+                        "PNS_UPSTREAM_URL",
+                        "must be https:// (plain http:// only to a loopback address): the AKSK \
+                         headers and every party's number would cross the network in clear",
+                    ));
+                }
                 let app_key = non_empty(raw.app_key).ok_or_else(|| {
                     invalid("PNS_APP_KEY", "required when PNS_UPSTREAM_URL is set")
                 })?;
@@ -270,9 +286,15 @@ impl Settings {
                     ca_file: non_empty(raw.upstream_ca_file),
                 }
             }
-            None => UpstreamMode::Sandbox {
+            None if cfg!(feature = "sandbox") => UpstreamMode::Sandbox {
                 numbers: parse_sandbox_numbers(&raw.sandbox_numbers)?,
             },
+            None => {
+                return Err(invalid(
+                    "PNS_UPSTREAM_URL",
+                    "required: this build has no sandbox (cargo feature `sandbox` off)",
+                ));
+            }
         };
         if jwt_secret.as_ref().is_some_and(|secret| secret.len() < 32) {
             return Err(invalid("PNS_JWT_SECRET", "must be at least 32 characters"));
@@ -285,6 +307,25 @@ impl Settings {
                 .collect::<Result<_, _>>()
                 .map_err(|e| invalid("PNS_CALLBACK_ALLOW_IPS", e.to_string()))?,
         };
+        // Without the signature anyone who reaches the URL could post CDRs, or probe SMS Block mode
+        // (answered with a party's real number): production needs the allowlist to stand in for it.
+        let production = matches!(upstream, UpstreamMode::Production { .. });
+        if production && !raw.callback_verify && callback_allow_ips.is_empty() {
+            return Err(invalid(
+                "PNS_CALLBACK_VERIFY",
+                "false is refused in production unless PNS_CALLBACK_ALLOW_IPS lists the platform's \
+                 callback addresses; set PNS_CALLBACK_VERIFY=true or set PNS_CALLBACK_ALLOW_IPS",
+            ));
+        }
+        let database_ca_file = non_empty(raw.database_ca_file);
+        if let Some(path) = &database_ca_file
+            && !std::path::Path::new(path).is_file()
+        {
+            return Err(invalid(
+                "PNS_DATABASE_CA_FILE",
+                format!("`{path}` is not a readable file"),
+            ));
+        }
         let log_format = match raw.log_format.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -300,6 +341,9 @@ impl Settings {
         }
         if raw.body_limit_bytes == 0 || raw.callback_body_limit_bytes == 0 {
             return Err(invalid("PNS_BODY_LIMIT_BYTES", "body limits must be > 0"));
+        }
+        if raw.body_read_timeout_secs == 0 {
+            return Err(invalid("PNS_BODY_READ_TIMEOUT_SECS", "must be > 0"));
         }
         if raw
             .metrics_token
@@ -336,7 +380,9 @@ impl Settings {
             public_url: non_empty(raw.public_url),
             body_limit_bytes: raw.body_limit_bytes,
             callback_body_limit_bytes: raw.callback_body_limit_bytes,
+            body_read_timeout: Duration::from_secs(raw.body_read_timeout_secs),
             db_max_connections: raw.db_max_connections.max(1),
+            database_ca_file,
             log_format,
             sweep_interval: interval(raw.sweep_interval_secs),
             reconcile_interval: interval(raw.reconcile_interval_secs),
@@ -418,6 +464,16 @@ fn webhook_settings(raw: &RawSettings, sandbox: bool) -> Result<WebhookSettings,
     })
 }
 
+/// `localhost`, 127.0.0.0/8 or ::1: traffic that never leaves the host.
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// 0 turns a periodic job off.
 fn interval(secs: u64) -> Option<Duration> {
     (secs > 0).then(|| Duration::from_secs(secs))
@@ -482,6 +538,58 @@ mod tests {
             Settings::from_raw(raw).unwrap_err().key,
             "PNS_METRICS_TOKEN"
         );
+    }
+
+    fn production(tweak: impl FnOnce(&mut RawSettings)) -> Result<Settings, SettingsError> {
+        let mut raw = RawSettings {
+            upstream_url: Some("https://rtcpns.cn-north-1.myhuaweicloud.com".into()),
+            app_key: Some("k".into()),
+            app_secret: Some("s".into()),
+            jwt_secret: Some("j".repeat(32)),
+            ..RawSettings::default()
+        };
+        tweak(&mut raw);
+        Settings::from_raw(raw)
+    }
+
+    #[test]
+    fn production_refuses_unverified_callbacks_without_an_allowlist() {
+        let err = production(|raw| raw.callback_verify = false).unwrap_err();
+        assert_eq!(err.key, "PNS_CALLBACK_VERIFY");
+        assert!(err.reason.contains("PNS_CALLBACK_ALLOW_IPS"), "{err}");
+        let allowed = production(|raw| {
+            raw.callback_verify = false;
+            raw.callback_allow_ips = Some("198.51.100.7".into());
+        });
+        assert!(!allowed.unwrap().callback_verify);
+        // The sandbox's own simulator signs; switching it off there stays a developer's choice.
+        let sandbox = Settings::from_raw(RawSettings {
+            callback_verify: false,
+            ..RawSettings::default()
+        });
+        assert!(sandbox.is_ok());
+    }
+
+    #[test]
+    fn production_refuses_plain_http_upstream_unless_loopback() {
+        let err = production(|raw| raw.upstream_url = Some("http://10.1.2.3:8443".into()));
+        let err = err.unwrap_err();
+        assert_eq!(err.key, "PNS_UPSTREAM_URL");
+        assert!(err.reason.contains("https://"), "{err}");
+        for loopback in [
+            "http://127.0.0.1:9090",
+            "http://localhost:9090",
+            "http://[::1]:9090",
+        ] {
+            let ok = production(|raw| raw.upstream_url = Some(loopback.into()));
+            assert!(ok.is_ok(), "{loopback}: {:?}", ok.err());
+        }
+    }
+
+    #[test]
+    fn a_missing_database_ca_file_is_refused_by_name() {
+        let err = production(|raw| raw.database_ca_file = Some("/nonexistent/ca.pem".into()));
+        assert_eq!(err.unwrap_err().key, "PNS_DATABASE_CA_FILE");
     }
 
     #[test]

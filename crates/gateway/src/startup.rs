@@ -8,20 +8,20 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use pns_core::aksk::Credentials;
 use pns_upstream::{ClientConfig, HuaweiClient, Upstream};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Authenticator, ClaimRules, Jwks, JwtConfig, Refresher};
+use crate::middleware::body_guard::{self, BodyReadTimeout};
 use crate::middleware::json_errors::json_errors;
 use crate::middleware::rate_limit::{self, RateLimit};
-use crate::openapi::ApiDoc;
 use crate::routes;
+#[cfg(feature = "sandbox")]
 use crate::sandbox::{self, Sandbox};
 use crate::service::callbacks::verify::CallbackGuard;
 use crate::service::jobs::Jobs;
-use crate::service::probe::UpstreamProbe;
+use crate::service::probe::{DatabaseProbe, UpstreamProbe};
 use crate::settings::{Settings, UpstreamMode};
 use crate::state::AppState;
 use crate::telemetry::{self, RequestSpan, request_id};
@@ -30,6 +30,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    #[cfg(feature = "sandbox")]
     sandbox: Option<Sandbox>,
     admin_token: Option<String>,
     jobs: Jobs,
@@ -42,21 +43,29 @@ impl Application {
         crate::telemetry::metrics::install();
         let listener = TcpListener::bind(&settings.listen)?;
         let port = listener.local_addr()?.port();
-        let db = crate::db::connect(&settings.database_url, settings.db_max_connections).await?;
+        let db = crate::db::connect(
+            &settings.database_url,
+            settings.db_max_connections,
+            settings.database_ca_file.as_deref(),
+        )
+        .await?;
         crate::db::migrate(&db).await?;
+        crate::service::deployment::ensure_mode(&db, settings.is_sandbox()).await?;
+        #[cfg(feature = "sandbox")]
         if let UpstreamMode::Sandbox { numbers } = &settings.upstream {
             // The simulator's numbers are the pool, so allocation works out of the box.
             crate::service::pool::admin::seed(&db, numbers).await?;
         }
 
-        let (upstream, sandbox) = upstream(&settings, port).await?;
+        let platform = platform(&settings, port).await?;
         let (auth, admin_token, jwks_refresher) = authenticator(&settings).await?;
-        let callbacks = Arc::new(CallbackGuard::for_app(&settings, sandbox.as_ref())?);
+        let callbacks = Arc::new(CallbackGuard::new(platform.callback_credentials, &settings));
         let state = AppState {
             db,
-            upstream,
+            upstream: platform.upstream,
             settings: Arc::new(settings),
-            sandbox: sandbox.as_ref().map(|s| s.sim.control()),
+            #[cfg(feature = "sandbox")]
+            sandbox: platform.sandbox.as_ref().map(|s| s.sim.control()),
             callbacks,
             jobs: crate::state::JobsHealth::default(),
         };
@@ -66,7 +75,8 @@ impl Application {
             port,
             server,
             state,
-            sandbox,
+            #[cfg(feature = "sandbox")]
+            sandbox: platform.sandbox,
             admin_token,
             jobs,
             _jwks_refresher: jwks_refresher,
@@ -98,6 +108,7 @@ impl Application {
                 "background jobs did not stop in time; abandoning them"
             );
         }
+        #[cfg(feature = "sandbox")]
         if let Some(sandbox) = self.sandbox {
             sandbox.sim.stop().await;
         }
@@ -114,8 +125,9 @@ async fn authenticator(
     let rules = ClaimRules::from_settings(settings);
     let secret = match (&settings.jwt_secret, settings.is_sandbox()) {
         (Some(secret), _) => Some(secret.clone()),
-        (None, true) => Some(SecretString::from(sandbox::random_secret(48))),
-        (None, false) => None,
+        #[cfg(feature = "sandbox")]
+        (None, true) => Some(secrecy::SecretString::from(sandbox::random_secret(48))),
+        _ => None,
     };
     let minter = secret.map(|secret| JwtConfig::with_rules(&secret, rules.clone()));
     let admin_token = match (&minter, &settings.jwt_secret) {
@@ -137,11 +149,16 @@ async fn authenticator(
     Ok((auth, admin_token, refresher))
 }
 
-async fn upstream(
-    settings: &Settings,
-    port: u16,
-) -> anyhow::Result<(Arc<dyn Upstream>, Option<Sandbox>)> {
-    let timeouts = |url: url::Url, credentials: Credentials, ca: Option<Vec<u8>>| ClientConfig {
+/// The platform this instance talks to, and the credentials its callbacks are signed with.
+struct Platform {
+    upstream: Arc<dyn Upstream>,
+    callback_credentials: Credentials,
+    #[cfg(feature = "sandbox")]
+    sandbox: Option<Sandbox>,
+}
+
+async fn platform(settings: &Settings, port: u16) -> anyhow::Result<Platform> {
+    let config = |url: url::Url, credentials: Credentials, ca: Option<Vec<u8>>| ClientConfig {
         base_url: url,
         credentials,
         connect_timeout: settings.upstream_connect_timeout,
@@ -159,9 +176,15 @@ async fn upstream(
         } => {
             let ca = ca_file.as_ref().map(std::fs::read).transpose()?;
             let credentials = Credentials::new(app_key.clone(), app_secret.expose_secret());
-            let client = HuaweiClient::new(timeouts(url.clone(), credentials, ca))?;
-            Ok((Arc::new(client), None))
+            let client = HuaweiClient::new(config(url.clone(), credentials.clone(), ca))?;
+            Ok(Platform {
+                upstream: Arc::new(client),
+                callback_credentials: credentials,
+                #[cfg(feature = "sandbox")]
+                sandbox: None,
+            })
         }
+        #[cfg(feature = "sandbox")]
         UpstreamMode::Sandbox { numbers } => {
             let callback_url = match &settings.public_url {
                 Some(public) => format!("{}/callbacks/huawei", public.trim_end_matches('/')),
@@ -170,8 +193,17 @@ async fn upstream(
             let sandbox = sandbox::start(numbers, callback_url).await?;
             let url = url::Url::parse(&sandbox.sim.base_url())?;
             let credentials = Credentials::new(sandbox.app_key.clone(), sandbox.app_secret.clone());
-            let client = HuaweiClient::new(timeouts(url, credentials, None))?;
-            Ok((Arc::new(client), Some(sandbox)))
+            let client = HuaweiClient::new(config(url, credentials.clone(), None))?;
+            Ok(Platform {
+                upstream: Arc::new(client),
+                callback_credentials: credentials,
+                sandbox: Some(sandbox),
+            })
+        }
+        #[cfg(not(feature = "sandbox"))]
+        UpstreamMode::Sandbox { .. } => {
+            let _ = port;
+            anyhow::bail!("PNS_UPSTREAM_URL: required, this build has no sandbox")
         }
     }
 }
@@ -187,12 +219,16 @@ fn server(listener: TcpListener, state: AppState, auth: Authenticator) -> anyhow
         UpstreamMode::Production { url, .. } => UpstreamProbe::new(Some(url)),
         UpstreamMode::Sandbox { .. } => UpstreamProbe::sandbox(),
     });
+    let database_probe = web::Data::new(DatabaseProbe::default());
+    let body_timeout = web::Data::new(BodyReadTimeout(state.settings.body_read_timeout));
     let state = web::Data::new(state);
     let auth = web::Data::new(auth);
     let server = HttpServer::new(move || {
-        // The last `wrap` runs first: request id, then the span, metrics, rate limit, JSON errors.
+        // The last `wrap` runs first: request id, then the span, metrics, rate limit, body guard,
+        // JSON errors.
         App::new()
             .wrap(json_errors())
+            .wrap(from_fn(body_guard::middleware))
             .wrap(from_fn(rate_limit::middleware))
             .wrap(from_fn(telemetry::metrics::http_middleware))
             .wrap(TracingLogger::<RequestSpan>::new())
@@ -201,13 +237,15 @@ fn server(listener: TcpListener, state: AppState, auth: Authenticator) -> anyhow
             .app_data(auth.clone())
             .app_data(rate_limit.clone())
             .app_data(probe.clone())
+            .app_data(database_probe.clone())
+            .app_data(body_timeout.clone())
             .app_data(routes::json_config(body_limit))
             .app_data(routes::path_config())
             .app_data(routes::query_config())
             .configure(routes::configure)
             .service(
                 SwaggerUi::new("/swagger-ui/{_:.*}")
-                    .url("/api-docs/openapi.json", ApiDoc::openapi()),
+                    .url("/api-docs/openapi.json", crate::openapi::api_doc()),
             )
             .default_service(web::to(routes::not_found))
     })

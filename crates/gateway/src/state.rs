@@ -17,6 +17,7 @@ pub struct AppState {
     pub upstream: Arc<dyn Upstream>,
     pub settings: Arc<Settings>,
     /// The in-process simulator's control handle, in sandbox mode only.
+    #[cfg(feature = "sandbox")]
     pub sandbox: Option<pns_sim::SimControl>,
     /// Who may post callbacks (signature and source address checks).
     pub callbacks: Arc<crate::service::callbacks::verify::CallbackGuard>,

@@ -10,8 +10,14 @@ use sea_orm::{
     TransactionTrait,
 };
 
-/// Connects to SQLite or PostgreSQL with a bounded pool.
-pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+/// Connects to SQLite or PostgreSQL with a bounded pool. For PostgreSQL, TLS follows the URL's
+/// `sslmode` (`verify-full` checks the certificate and host name against the system's roots plus
+/// `ca_file`, when given).
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    ca_file: Option<&str>,
+) -> Result<DatabaseConnection, DbErr> {
     let is_sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -32,6 +38,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             .pragma("journal_mode", "WAL")
             .pragma("synchronous", "NORMAL")
     });
+    if let Some(ca_file) = ca_file {
+        let ca_file = ca_file.to_owned();
+        options.map_sqlx_postgres_opts(move |opts| opts.ssl_root_cert(ca_file.clone()));
+    }
     let db = Database::connect(options).await?;
     Ok(db)
 }

@@ -10,10 +10,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, ResponseError};
-use utoipa::OpenApi;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::openapi::ApiDoc;
 
 /// Headers of the original response that survive the rewrite.
 const KEPT: [header::HeaderName; 3] =
@@ -72,6 +70,7 @@ fn for_status(status: StatusCode) -> ApiError {
         403 => ErrorCode::Forbidden,
         404 => ErrorCode::NotFound,
         405 => ErrorCode::MethodNotAllowed,
+        408 => ErrorCode::RequestTimeout,
         413 => ErrorCode::PayloadTooLarge,
         415 => ErrorCode::UnsupportedMediaType,
         409 => ErrorCode::Conflict,
@@ -91,7 +90,7 @@ type Template = (Vec<Option<String>>, Vec<&'static str>);
 
 /// The documented routes, from the OpenAPI document built from the handlers themselves.
 static ROUTES: LazyLock<Vec<Template>> = LazyLock::new(|| {
-    ApiDoc::openapi()
+    crate::openapi::api_doc()
         .paths
         .paths
         .iter()
@@ -118,7 +117,13 @@ static ROUTES: LazyLock<Vec<Template>> = LazyLock::new(|| {
 
 /// `Some("GET, POST")` when the path is a documented route that does not take this method.
 fn allowed_methods(req: &HttpRequest) -> Option<String> {
-    let segments: Vec<&str> = req.path().trim_matches('/').split('/').collect();
+    // The path as the router matched it (percent-decoded), so `/%76%31/...` gets the same answer.
+    let segments: Vec<&str> = req
+        .match_info()
+        .as_str()
+        .trim_matches('/')
+        .split('/')
+        .collect();
     let mut allowed: Vec<&str> = ROUTES
         .iter()
         .filter(|(template, _)| {

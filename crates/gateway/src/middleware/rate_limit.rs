@@ -1,6 +1,9 @@
 //! Per-app rate limiting of the API (`/v1/...`) with `governor`'s GCRA: a sustained rate and a burst.
 //! The key is the JWT's `sub` when the token verifies, the peer IP otherwise (so forged tokens cannot
 //! mint fresh buckets). Callbacks, health and metrics are never limited.
+//!
+//! The prefix is matched on the path the router sees (percent-decoded where decoding changes no
+//! meaning), not the raw one: `/%76%31/bindings` reaches the bindings handler, so it is limited too.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -78,7 +81,8 @@ pub async fn middleware(
     let limit = req
         .app_data::<web::Data<Option<RateLimit>>>()
         .and_then(|limit| limit.get_ref().as_ref());
-    if let Some(limit) = limit.filter(|_| req.path().starts_with(LIMITED_PREFIX))
+    let routed_path = req.match_info().as_str();
+    if let Some(limit) = limit.filter(|_| routed_path.starts_with(LIMITED_PREFIX))
         && let Err(wait) = limit.check(&key(&req).await)
     {
         crate::telemetry::metrics::rate_limited();

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures::StreamExt;
 
 use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::service::callbacks::verify::Refused;
 use crate::service::callbacks::{self, Ack, IngestError};
 use crate::state::AppState;
 use crate::telemetry::metrics::callback_received;
@@ -33,8 +34,7 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     responses(
         (status = 200, description = "Stored (or already stored). Empty, or an SMS Block decision", body = Object),
         (status = 400, description = "Not a JSON object", body = ErrorBody),
-        (status = 401, description = "Unsigned, forged, stale or replayed", body = ErrorBody),
-        (status = 403, description = "Source address not allowed", body = ErrorBody),
+        (status = 401, description = "Not authorised: unsigned, forged, stale, replayed or from an address not allowed (one answer for all; the reason is in the log)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 500, description = "Not stored; the platform will retry", body = ErrorBody),
     )
@@ -52,22 +52,24 @@ pub async fn huawei(
         header(&req, "X-AKSK"),
         chrono::Utc::now(),
     );
-    if let Err(e) = checked {
-        callback_received("unverified", "refused");
-        return Err(e);
-    }
+    let nonce = checked.inspect_err(|_| callback_received("unverified", "refused"))?;
     let limit = state.settings.callback_body_limit_bytes;
     let declared = header(&req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
     let body = match declared {
         Some(n) if n > limit => Err(too_large(limit)),
         _ => read_limited(payload, limit).await,
     }?;
-    let result = callbacks::ingest(&state.db, &body).await;
+    let result = callbacks::ingest(&state.db, &body, nonce.as_ref()).await;
     let ingested = match result {
         Ok(ingested) => ingested,
         Err(IngestError::Malformed(e)) => {
             callback_received("malformed", "refused");
-            return Err(ApiError::bad_request(format!("malformed callback: {e}")));
+            let message = crate::telemetry::redact(&format!("malformed callback: {e}"));
+            return Err(ApiError::bad_request(message));
+        }
+        Err(IngestError::Replayed) => {
+            callback_received("unverified", "refused");
+            return Err(Refused::new("replayed", peer).into());
         }
         Err(IngestError::Storage(e)) => {
             callback_received("any", "storage_error");
@@ -112,7 +114,13 @@ fn too_large(limit: usize) -> ApiError {
 async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::middleware::body_guard::is_timeout(&e) {
+                super::body_timeout()
+            } else {
+                ApiError::bad_request(format!("reading the body: {e}"))
+            }
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }

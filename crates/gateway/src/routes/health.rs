@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{Authenticator, JwksStatus};
-use crate::service::probe::UpstreamProbe;
+use crate::service::probe::{DatabaseProbe, UpstreamProbe};
 use crate::state::{AppState, JobStatus};
 
 #[derive(Serialize, ToSchema)]
@@ -41,19 +41,17 @@ pub async fn healthz() -> web::Json<Health> {
 }
 
 /// The service can take traffic: database reachable, migrations applied, upstream reachable,
-/// background jobs alive.
+/// background jobs alive. The database's answer is at most a second old, the upstream's five.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/readyz")]
 pub async fn readyz(
     state: web::Data<AppState>,
     probe: web::Data<UpstreamProbe>,
+    database_probe: web::Data<DatabaseProbe>,
     auth: web::Data<Authenticator>,
 ) -> HttpResponse {
-    let database = state.db.ping().await.is_ok();
-    let migrations = database
-        && crate::db::migrations_applied(&state.db)
-            .await
-            .unwrap_or(false);
+    let health = database_probe.check(&state.db).await;
+    let (database, migrations) = (health.reachable, health.migrations_applied);
     let upstream = probe.reachable().await;
     let jobs = state.jobs.snapshot();
     let jobs_alive = jobs.iter().all(|job| job.alive);

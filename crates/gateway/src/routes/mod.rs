@@ -7,6 +7,7 @@ pub mod calls;
 pub mod health;
 pub mod metrics;
 pub mod numbers;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod sms;
 pub mod webhooks;
@@ -14,6 +15,8 @@ pub mod webhooks;
 use actix_web::{HttpRequest, HttpResponse, error, web};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::middleware::body_guard;
+use crate::telemetry::redact;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
@@ -24,9 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(admin::configure)
         .configure(calls::configure)
         .configure(sms::configure)
-        .configure(sandbox::configure)
         .configure(webhooks::configure)
         .configure(callbacks::configure);
+    #[cfg(feature = "sandbox")]
+    cfg.configure(sandbox::configure);
 }
 
 /// Extractor failures answer the same `{code, message}` shape as everything else.
@@ -39,17 +43,27 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                 | error::JsonPayloadError::OverflowKnownLength { .. } => {
                     ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
                 }
+                error::JsonPayloadError::Payload(e) if body_guard::is_timeout(e) => body_timeout(),
                 error::JsonPayloadError::ContentType => ApiError::new(
                     ErrorCode::UnsupportedMediaType,
                     "Content-Type must be application/json",
                 ),
+                // serde quotes the offending value, which may be a number given as an integer.
                 error::JsonPayloadError::Deserialize(e) if e.is_data() => {
-                    ApiError::new(ErrorCode::Validation, e.to_string())
+                    ApiError::new(ErrorCode::Validation, redact(&e.to_string()))
                 }
                 other => ApiError::bad_request(format!("malformed JSON: {other}")),
             };
             api.into()
         })
+}
+
+/// The body did not arrive within `PNS_BODY_READ_TIMEOUT_SECS`.
+pub fn body_timeout() -> ApiError {
+    ApiError::new(
+        ErrorCode::RequestTimeout,
+        "the request body was not received in time",
+    )
 }
 
 pub fn path_config() -> web::PathConfig {

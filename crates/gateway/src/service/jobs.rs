@@ -86,6 +86,11 @@ async fn sweep_round(state: AppState) {
     if let Err(e) = &result {
         tracing::error!(error = %e, "expiry sweep failed");
     }
+    // Callback nonces older than the signature window can never match again.
+    let window_start = state.callbacks.window_start(Utc::now());
+    if let Err(e) = crate::service::callbacks::nonces::purge(&state.db, window_start).await {
+        tracing::warn!(error = %e, "purging expired callback nonces failed");
+    }
     metrics::job_run(SWEEP, outcome(&result), started.elapsed());
 }
 

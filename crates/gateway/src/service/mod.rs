@@ -1,12 +1,14 @@
 pub mod bindings;
 pub mod callbacks;
 pub mod calls;
+pub mod deployment;
 pub mod expiry;
 pub mod idempotency;
 pub mod jobs;
 pub mod pool;
 pub mod probe;
 pub mod reconcile;
+#[cfg(feature = "sandbox")]
 pub mod simulate;
 pub mod stats;
 pub mod webhooks;

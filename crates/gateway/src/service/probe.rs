@@ -1,11 +1,51 @@
+//! What `/readyz` checks, cached so that an unauthenticated flood of probes costs next to nothing.
 //! Is the platform reachable? A TCP connect to its address with a short timeout, cached a few seconds
-//! so probes do not hammer it (and cost no signed request). The sandbox is always reachable.
+//! (and costing no signed request); the sandbox is always reachable. Is the database? A ping and the
+//! migrations' bookkeeping, cached a second.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use sea_orm::DatabaseConnection;
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const CACHE_FOR: Duration = Duration::from_secs(5);
+const DATABASE_CACHE_FOR: Duration = Duration::from_secs(1);
+
+/// The database's part of readiness.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseHealth {
+    pub reachable: bool,
+    pub migrations_applied: bool,
+}
+
+/// Runs the database check at most once a second: probes arriving meanwhile get the last answer, and
+/// those arriving while a check runs wait for it rather than start their own (on SQLite every
+/// query shares one connection with the traffic).
+#[derive(Default)]
+pub struct DatabaseProbe {
+    last: tokio::sync::Mutex<Option<(Instant, DatabaseHealth)>>,
+}
+
+impl DatabaseProbe {
+    pub async fn check(&self, db: &DatabaseConnection) -> DatabaseHealth {
+        let mut last = self.last.lock().await;
+        if let Some((at, health)) = *last
+            && at.elapsed() < DATABASE_CACHE_FOR
+        {
+            return health;
+        }
+        let reachable = db.ping().await.is_ok();
+        let migrations_applied =
+            reachable && crate::db::migrations_applied(db).await.unwrap_or(false);
+        let health = DatabaseHealth {
+            reachable,
+            migrations_applied,
+        };
+        *last = Some((Instant::now(), health));
+        health
+    }
+}
 
 pub struct UpstreamProbe {
     /// `host:port`, or `None` in sandbox mode.

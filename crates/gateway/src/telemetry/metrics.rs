@@ -67,6 +67,10 @@ fn describe() {
         "Platform callbacks by kind and outcome (stored, duplicate, refused)"
     );
     describe_counter!(
+        "pns_callback_refusals_total",
+        "Callbacks refused before reading the body, by the check that failed"
+    );
+    describe_counter!(
         "pns_job_runs_total",
         "Background job runs by job and outcome"
     );
@@ -136,6 +140,12 @@ fn describe() {
 /// `outcome`: `stored`, `duplicate` or `refused`.
 pub fn callback_received(kind: &'static str, outcome: &'static str) {
     metrics::counter!("pns_callbacks_total", "kind" => kind, "outcome" => outcome).increment(1);
+}
+
+/// A callback was refused before its body was read; `reason` is which check failed (the caller is
+/// only ever told 401).
+pub fn callback_refused(reason: &'static str) {
+    metrics::counter!("pns_callback_refusals_total", "reason" => reason).increment(1);
 }
 
 /// A background job finished one run. `outcome`: `ok`, `error` or `skipped` (lease held elsewhere).

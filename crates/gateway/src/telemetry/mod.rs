@@ -2,6 +2,7 @@
 //! request ids, Prometheus metrics, and redaction of anything that may carry a phone number.
 
 pub mod metrics;
+mod redacting;
 pub mod request_id;
 mod span;
 
@@ -12,9 +13,11 @@ use crate::settings::LogFormat;
 
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = format == LogFormat::Json;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(redacting::RedactingStdout { json });
     // try_init: tests initialise once per process and must not panic on the second call.
     let _ = match format {
         // `spans` lists every open span, so the request's id and route are on every line of it,

@@ -5,6 +5,7 @@ mod bindings;
 mod callbacks;
 mod calls;
 mod cluster;
+mod hardening;
 mod helpers;
 mod idp;
 mod ops;

@@ -93,6 +93,11 @@ impl TestApp {
 }
 
 impl Platform {
+    /// The simulated platform's base URL (for a second gateway instance).
+    pub fn upstream_url(&self) -> String {
+        self._sim.base_url()
+    }
+
     /// Posts `body` signed with the app's key and secret.
     pub async fn post_signed(&self, body: &Value) -> reqwest::Response {
         self.post_with(body, &self.creds).await

@@ -5,6 +5,7 @@
 pub mod call_events;
 pub mod cdrs;
 pub mod derive;
+pub mod nonces;
 pub mod num_status;
 pub mod sms;
 pub mod verify;
@@ -22,6 +23,7 @@ use serde_json::Value;
 use crate::db::entity::binding_parties::Entity as BindingParties;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::raw_callbacks;
+use verify::SignedNonce;
 
 /// What to answer once the rows are committed.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,12 +53,20 @@ pub struct Malformed(pub CallbackParseError);
 pub enum IngestError {
     #[error(transparent)]
     Malformed(#[from] Malformed),
+    /// The signature's nonce was already used, on this instance or another: nothing stored.
+    #[error("nonce already used")]
+    Replayed,
     #[error("storage: {0}")]
     Storage(#[from] DbErr),
 }
 
-/// Parses and stores one callback body (already verified).
-pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, IngestError> {
+/// Parses and stores one callback body (already verified), claiming the signature's nonce in the same
+/// transaction: a 200 means both the rows and the nonce are kept, a replay stores nothing.
+pub async fn ingest(
+    db: &DatabaseConnection,
+    body: &[u8],
+    nonce: Option<&SignedNonce>,
+) -> Result<Ingested, IngestError> {
     let callback = match Callback::parse(body) {
         Ok(callback) => callback,
         Err(e @ (CallbackParseError::NotJson(_) | CallbackParseError::NotAnObject)) => {
@@ -67,7 +77,7 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
         Err(e) => {
             tracing::error!(error = %e, "callback of a known kind failed to parse; stored raw");
             let raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-            let txn = begin_write(db).await?;
+            let txn = begin_claimed(db, nonce).await?;
             store_raw(&txn, raw).await?;
             txn.commit().await?;
             return Ok(Ingested {
@@ -80,7 +90,7 @@ pub async fn ingest(db: &DatabaseConnection, body: &[u8]) -> Result<Ingested, In
     };
     let mut raw: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let kind = callback.kind();
-    let txn = begin_write(db).await?;
+    let txn = begin_claimed(db, nonce).await?;
     let (ack, stored, duplicates) = match callback {
         Callback::CallEvent(event) => {
             let new = call_events::store(&txn, &event, &raw).await?;
@@ -126,6 +136,20 @@ async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbE
         ..TransactionOptions::default()
     })
     .await
+}
+
+/// A write transaction that has claimed `nonce` (refused as a replay when it was taken).
+async fn begin_claimed(
+    db: &DatabaseConnection,
+    nonce: Option<&SignedNonce>,
+) -> Result<DatabaseTransaction, IngestError> {
+    let txn = begin_write(db).await?;
+    if let Some(nonce) = nonce
+        && !nonces::claim(&txn, nonce).await?
+    {
+        return Err(IngestError::Replayed);
+    }
+    Ok(txn)
 }
 
 async fn store_raw(txn: &DatabaseTransaction, body: Value) -> Result<(), DbErr> {

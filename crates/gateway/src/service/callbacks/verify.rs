@@ -1,21 +1,22 @@
 //! Who may post callbacks: an optional source-IP allowlist, then the platform's AKSK signature over the
 //! request (constant-time digest, `Created` window, nonce replay refused).
 //!
-//! The replay guard is process-local: with several instances behind a balancer a captured callback could
-//! be replayed once per instance inside the window. That is harmless here because every kind is
-//! deduplicated by its natural key in the database; a shared guard (a table or Redis) would close it.
+//! Every refusal answers the same 401 body: which check failed (unknown key, bad digest, stale,
+//! replayed, address) would tell a prober what to change next. The reason goes to the log and to the
+//! `reason` label of `pns_callback_refusals_total` only.
+//!
+//! Replays are refused twice over: this process remembers the nonces it accepted, and the accepted
+//! nonce is recorded in the database with the callback's rows (see `nonces`), so a captured callback
+//! replayed to another instance inside the window is refused there too.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use pns_core::aksk::{Credentials, InMemoryReplayGuard, Verifier};
+use pns_core::aksk::{AkskError, Credentials, InMemoryReplayGuard, Verifier, XAksk};
 
 use crate::error::{ApiError, ErrorCode};
-use secrecy::ExposeSecret;
-
-use crate::sandbox::Sandbox;
-use crate::settings::{Settings, UpstreamMode};
+use crate::settings::Settings;
 
 /// Nonces remembered at once; beyond this the guard refuses (fails closed) until old ones expire.
 const MAX_REMEMBERED_NONCES: usize = 200_000;
@@ -24,6 +25,46 @@ pub struct CallbackGuard {
     /// `None` when verification is switched off (`PNS_CALLBACK_VERIFY=false`).
     verifier: Option<Verifier>,
     allow_ips: Vec<IpAddr>,
+    window: std::time::Duration,
+}
+
+/// A verified signature's nonce, recorded in the database with the callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedNonce {
+    pub nonce: String,
+    pub created: DateTime<Utc>,
+}
+
+/// A refused callback: always the same answer; `reason` is for the log and the metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub reason: &'static str,
+}
+
+impl Refused {
+    pub fn new(reason: &'static str, peer: Option<IpAddr>) -> Self {
+        tracing::warn!(reason, peer = ?peer, "callback refused");
+        crate::telemetry::metrics::callback_refused(reason);
+        Self { reason }
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(_: Refused) -> Self {
+        ApiError::new(ErrorCode::Unauthorized, "callback not authorised")
+    }
+}
+
+/// A fixed label per check, so the metric's cardinality stays bounded.
+fn reason(error: &AkskError) -> &'static str {
+    match error {
+        AkskError::MissingAuthorization | AkskError::MissingXAksk => "unsigned",
+        AkskError::InvalidAuthorization | AkskError::Malformed(_) => "malformed",
+        AkskError::UnknownAppKey => "unknown_app_key",
+        AkskError::BadDigest => "bad_digest",
+        AkskError::CreatedOutsideWindow => "stale",
+        AkskError::Replayed => "replayed",
+    }
 }
 
 impl CallbackGuard {
@@ -40,52 +81,41 @@ impl CallbackGuard {
         Self {
             verifier,
             allow_ips: settings.callback_allow_ips.clone(),
+            window: settings.callback_window,
         }
     }
 
-    /// The guard for this deployment: the production APP_Key/APP_Secret, or the sandbox's generated pair.
-    pub fn for_app(settings: &Settings, sandbox: Option<&Sandbox>) -> anyhow::Result<Self> {
-        let credentials = match (&settings.upstream, sandbox) {
-            (
-                UpstreamMode::Production {
-                    app_key,
-                    app_secret,
-                    ..
-                },
-                _,
-            ) => Credentials::new(app_key.clone(), app_secret.expose_secret()),
-            (UpstreamMode::Sandbox { .. }, Some(s)) => {
-                Credentials::new(s.app_key.clone(), s.app_secret.clone())
-            }
-            (UpstreamMode::Sandbox { .. }, None) => {
-                anyhow::bail!("sandbox mode without a running simulator")
-            }
-        };
-        Ok(Self::new(credentials, settings))
-    }
-
-    /// Ok when the request may be processed. Nothing about the body is looked at here.
+    /// Ok when the request may be processed, with the nonce it was signed with (None when verification
+    /// is off). Nothing about the body is looked at here.
     pub fn check(
         &self,
         peer: Option<IpAddr>,
         authorization: Option<&str>,
         x_aksk: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<SignedNonce>, Refused> {
         if !self.allow_ips.is_empty() && !peer.is_some_and(|ip| self.ip_allowed(ip)) {
-            tracing::warn!(peer = ?peer, "callback from an address not in PNS_CALLBACK_ALLOW_IPS");
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "source address not allowed",
-            ));
+            return Err(Refused::new("address_not_allowed", peer));
         }
         let Some(verifier) = &self.verifier else {
-            return Ok(());
+            return Ok(None);
         };
-        verifier.verify(authorization, x_aksk, now).map_err(|e| {
-            tracing::warn!(error = %e, peer = ?peer, "callback refused: signature check failed");
-            ApiError::new(ErrorCode::Unauthorized, format!("callback signature: {e}"))
-        })
+        verifier
+            .verify(authorization, x_aksk, now)
+            .map_err(|e| Refused::new(reason(&e), peer))?;
+        // The verifier parsed the same header a moment ago: this cannot fail.
+        let header = x_aksk
+            .and_then(|h| XAksk::parse(h.trim()).ok())
+            .ok_or_else(|| Refused::new("malformed", peer))?;
+        Ok(Some(SignedNonce {
+            nonce: header.nonce.to_owned(),
+            created: header.created_at().unwrap_or(now),
+        }))
+    }
+
+    /// The oldest `Created` still inside the window: a nonce signed before it can be forgotten.
+    pub fn window_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::MAX)
     }
 
     fn ip_allowed(&self, ip: IpAddr) -> bool {
@@ -123,8 +153,14 @@ mod tests {
                 Utc::now(),
             )
         };
-        assert!(check().is_ok());
-        assert_eq!(check().unwrap_err().code, ErrorCode::Unauthorized);
+        let nonce = check().unwrap().expect("verified");
+        assert!(
+            signed
+                .x_aksk
+                .contains(&format!("Nonce=\"{}\"", nonce.nonce))
+        );
+        assert!((Utc::now() - nonce.created).num_seconds().abs() <= 2);
+        assert_eq!(check().unwrap_err().reason, "replayed");
     }
 
     #[test]
@@ -161,7 +197,7 @@ mod tests {
                 .is_ok()
         );
         let refused = guard.check(Some("10.0.0.2".parse().unwrap()), None, None, now);
-        assert_eq!(refused.unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(refused.unwrap_err().reason, "address_not_allowed");
         assert!(guard.check(None, None, None, now).is_err());
     }
 }

@@ -295,3 +295,58 @@ async fn sigterm_finishes_in_flight_requests_and_exits_zero() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_input_at_debug_level_leaves_no_number_in_the_log() {
+    let mut gateway = Gateway::start(&[
+        ("PNS_UPSTREAM_URL", "http://127.0.0.1:9".into()),
+        ("PNS_APP_KEY", APP_KEY.into()),
+        ("PNS_APP_SECRET", APP_SECRET.into()),
+    ]);
+    let client = reqwest::Client::new();
+    let credentials = pns_core::aksk::Credentials::new(APP_KEY, APP_SECRET);
+    // Numbers where the platform sends strings: serde quotes the value in its error text.
+    let number: u64 = CALLER[1..].parse().unwrap();
+    let callbacks = [
+        json!({"eventType": "fee", "feeLst": [{"sessionId": "s-1", "callerNum": number}]}),
+        json!({"eventType": "callin", "statusInfo": {"sessionId": "s-2", "caller": number}}),
+        json!({"smsEvent": {"smsIdentifier": "m-1", "calling": number, "called": CALLEE}}),
+        json!({"eventType": "numStatus", "numInfo": [{"number": number}]}),
+    ];
+    for body in &callbacks {
+        let signed = credentials.sign_now();
+        let response = client
+            .post(format!("{}/callbacks/huawei", gateway.address))
+            .header("Authorization", signed.authorization)
+            .header("X-AKSK", signed.x_aksk)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().as_u16() < 500, "{body}");
+    }
+    let token = jwt().mint("ops-app", "bindings:write", 600).unwrap();
+    let api = client
+        .post(format!("{}/v1/bindings", gateway.address))
+        .bearer_auth(&token)
+        .json(&json!({"callerNum": number, "calleeNum": CALLEE}))
+        .send()
+        .await
+        .unwrap();
+    assert!(api.status().is_client_error());
+
+    gateway.sigterm();
+    assert_eq!(gateway.exit_code(Duration::from_secs(30)).await, Some(0));
+    let log = gateway.output();
+    assert!(
+        log.contains("failed to parse"),
+        "the malformed callbacks were logged:\n{log}"
+    );
+    for line in log.lines() {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+    }
+    for digits in [&CALLER[3..], &CALLEE[3..]] {
+        assert!(!log.contains(digits), "the log shows {digits}:\n{log}");
+    }
+}
