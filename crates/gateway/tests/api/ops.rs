@@ -10,7 +10,7 @@ use crate::both_backends;
 use crate::helpers::{Backend, Upstream, spawn_app, spawn_app_with};
 
 mod metrics;
-mod process;
+pub(crate) mod process;
 
 both_backends!(
     request_ids_are_taken_or_set_and_echoed,

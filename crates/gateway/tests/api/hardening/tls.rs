@@ -67,12 +67,10 @@ async fn tls_proxy(upstream: SocketAddr, config: rustls::ServerConfig) -> Socket
     address
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_verify_full_works_with_the_configured_ca_and_fails_without() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(plain) = database_url(Backend::Postgres, &dir).await else {
-        return;
-    };
+/// A fresh PostgreSQL database behind a TLS proxy: its `sslmode=verify-full` URL and the CA's PEM
+/// file (in `dir`).
+async fn tls_database(dir: &tempfile::TempDir) -> Option<(url::Url, std::path::PathBuf)> {
+    let plain = database_url(Backend::Postgres, dir).await?;
     let url = url::Url::parse(&plain).unwrap();
     let server: SocketAddr =
         tokio::net::lookup_host((url.host_str().unwrap(), url.port().unwrap_or(5432)))
@@ -88,6 +86,15 @@ async fn postgres_verify_full_works_with_the_configured_ca_and_fails_without() {
     tls_url.set_query(Some("sslmode=verify-full"));
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca_pem).unwrap();
+    Some((tls_url, ca_file))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_verify_full_works_with_the_configured_ca_and_fails_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((tls_url, ca_file)) = tls_database(&dir).await else {
+        return;
+    };
 
     // Not trusted: the certificate is refused, the gateway does not start.
     let untrusted = gateway::db::connect(tls_url.as_str(), 1, None).await;
@@ -109,4 +116,23 @@ async fn postgres_verify_full_works_with_the_configured_ca_and_fails_without() {
     .expect("the gateway starts over verify-full TLS");
     let token = app.writer("tls-app");
     assert_eq!(app.get(&token, "/v1/bindings").await.status(), 200);
+}
+
+/// The system's root store is trusted, not a bundled copy: the real binary, pointed at the test CA
+/// through OpenSSL's `SSL_CERT_FILE` (how an operator's own CA reaches the system store in a
+/// container), starts over `verify-full` without `PNS_DATABASE_CA_FILE`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_verify_full_trusts_the_system_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((tls_url, ca_file)) = tls_database(&dir).await else {
+        return;
+    };
+    let gateway = crate::ops::process::Gateway::start(&[
+        ("PNS_DATABASE_URL", tls_url.to_string()),
+        ("SSL_CERT_FILE", ca_file.display().to_string()),
+    ]);
+    let ready = reqwest::get(format!("{}/readyz", gateway.address))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200, "{}", gateway.output());
 }

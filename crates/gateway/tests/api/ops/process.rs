@@ -18,15 +18,15 @@ const CALLEE: &str = "+8613987654321";
 const X: &str = "+8617000000101";
 
 /// The gateway binary, its address and everything it printed.
-struct Gateway {
+pub(crate) struct Gateway {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     output: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
 }
 
 impl Gateway {
-    fn start(env: &[(&str, String)]) -> Self {
+    pub(crate) fn start(env: &[(&str, String)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
         command.arg("serve");
@@ -111,7 +111,7 @@ impl Gateway {
         }
     }
 
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }
 }
