@@ -91,7 +91,7 @@ each key verifying only its own type's algorithm) or an HS256 token minted with 
 checked when present (30 s leeway); `aud` a string or an array holding PNS_JWT_AUDIENCE (default \
 `pns-gateway`); `iss` required when PNS_JWT_ISSUER or PNS_JWT_OIDC_ISSUER is set. The app id is `sub`, \
 or the claim PNS_JWT_APP_CLAIM names (e.g. `azp`, `client_id`). Scopes come from `scope` \
-(space-separated) and `scp` (a string or an array): `bindings:read`, `bindings:write`, `admin` (admin \
+(space-separated), `scp` (a string or an array) and `roles`: `bindings:read`, `bindings:write`, `admin` (admin \
 implies the others and sees every app's data), each prefixed with PNS_JWT_SCOPE_PREFIX when one is set \
 (e.g. `pns/bindings:write`). A refused token is `401 unauthorized`; a missing scope `403 forbidden`.";
 

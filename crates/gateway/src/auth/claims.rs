@@ -1,7 +1,8 @@
 //! The claim rules every token meets, whoever signed it: `exp` required; `nbf` and `iat` checked when
 //! present; `aud` a string or an array holding our audience; `iss` required when configured. Then the
 //! app id from `sub` (or the claim `PNS_JWT_APP_CLAIM` names) and the scopes from `scope`
-//! (space-separated) and/or `scp` (a string or an array), as providers spell them.
+//! (space-separated), `scp` (a string or an array) and `roles` (an array: Azure AD's app-only tokens
+//! carry their grants there), as providers spell them.
 
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
@@ -119,10 +120,10 @@ fn check_issued_at(claims: &Map<String, Value>) -> Result<(), InvalidToken> {
     Ok(())
 }
 
-/// Every scope `scope` and `scp` grant, each a space-separated string or an array of strings.
+/// Every scope `scope`, `scp` and `roles` grant, each a space-separated string or an array of strings.
 fn granted_scopes(claims: &Map<String, Value>) -> Result<Vec<&str>, InvalidToken> {
     let mut scopes = Vec::new();
-    for name in ["scope", "scp"] {
+    for name in ["scope", "scp", "roles"] {
         match claims.get(name) {
             None | Some(Value::Null) => {}
             Some(Value::String(list)) => scopes.extend(list.split_whitespace()),
@@ -164,6 +165,7 @@ mod tests {
             json!({"sub": "a", "scp": "bindings:read admin"}),
             json!({"sub": "a", "scp": ["bindings:read", "admin"]}),
             json!({"sub": "a", "scope": "bindings:read", "scp": ["admin"]}),
+            json!({"sub": "a", "roles": ["bindings:read", "admin"]}),
             json!({"sub": "a", "scope": "openid profile bindings:read email admin"}),
         ] {
             let principal = rules().principal(&claims(token.clone())).unwrap();

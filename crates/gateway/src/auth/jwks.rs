@@ -42,6 +42,8 @@ struct FetchState {
     /// The JWKS URL, once known (discovery names it for an OIDC issuer).
     jwks_uri: Option<Url>,
     last_attempt: Option<Instant>,
+    /// Keys the last fetch skipped: logged when this changes, not at every refresh.
+    skipped: Vec<String>,
 }
 
 #[derive(Default)]
@@ -120,7 +122,7 @@ impl Jwks {
             keys: RwLock::default(),
             fetch: tokio::sync::Mutex::new(FetchState {
                 jwks_uri,
-                last_attempt: None,
+                ..FetchState::default()
             }),
             fetches: AtomicU64::new(0),
             health: Mutex::default(),
@@ -209,9 +211,10 @@ impl Jwks {
         let mut health = self.health.lock().unwrap_or_else(PoisonError::into_inner);
         match result {
             Ok((set, skipped)) => {
-                if !skipped.is_empty() {
+                if !skipped.is_empty() && skipped != state.skipped {
                     tracing::warn!(skipped = %skipped.join("; "), "JWKS: keys skipped");
                 }
+                state.skipped = skipped;
                 let n = set.len();
                 *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
                 health.last_success = Some(Instant::now());

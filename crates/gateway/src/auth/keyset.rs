@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 
@@ -62,6 +62,10 @@ impl KeySet {
         let mut keys = Vec::new();
         let mut skipped = Vec::new();
         for (index, value) in document.keys.into_iter().enumerate() {
+            if is_for_encryption(&value) {
+                // Keycloak and others publish their encryption keys beside the signing ones.
+                continue;
+            }
             let label = value
                 .get("kid")
                 .and_then(|kid| kid.as_str())
@@ -108,11 +112,15 @@ pub fn shown(kid: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `"use": "enc"`, or an `alg` of JWE key management: never a signing key.
+fn is_for_encryption(value: &serde_json::Value) -> bool {
+    let text = |field| value.get(field).and_then(serde_json::Value::as_str);
+    text("use") == Some("enc")
+        || text("alg").is_some_and(|alg| alg.starts_with("RSA-OAEP") || alg == "RSA1_5")
+}
+
 fn usable(value: serde_json::Value) -> Result<VerifyingKey, String> {
     let jwk: Jwk = serde_json::from_value(value).map_err(|e| format!("not a JWK: {e}"))?;
-    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-        return Err("an encryption key".into());
-    }
     if let Some(ops) = &jwk.common.key_operations
         && !ops.iter().any(|op| matches!(op, KeyOperations::Verify))
     {
@@ -249,7 +257,9 @@ mod tests {
         ]});
         let (set, skipped) = KeySet::parse(body.to_string().as_bytes()).unwrap();
         assert_eq!(set.len(), 1, "{skipped:?}");
-        assert_eq!(skipped.len(), 7, "{skipped:?}");
+        // The encryption key is no surprise: not reported.
+        assert_eq!(skipped.len(), 6, "{skipped:?}");
+        assert!(!skipped.iter().any(|s| s.starts_with("enc")));
         assert!(
             skipped
                 .iter()
@@ -260,6 +270,16 @@ mod tests {
                 .iter()
                 .any(|s| s.starts_with("short: RSA key of 1024 bits"))
         );
+    }
+
+    #[test]
+    fn a_set_of_only_encryption_keys_is_empty_not_broken() {
+        let body = json!({"keys": [
+            {"kty": "RSA", "kid": "enc", "use": "enc", "n": rsa_n(2048), "e": "AQAB"},
+            {"kty": "RSA", "kid": "oaep", "alg": "RSA-OAEP-256", "n": rsa_n(2048), "e": "AQAB"},
+        ]});
+        let (set, skipped) = KeySet::parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!((set.len(), skipped.len()), (0, 0));
     }
 
     #[test]

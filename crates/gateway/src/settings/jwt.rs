@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use url::{Host, Url};
+use url::Url;
 
-use super::{RawSettings, SettingsError, invalid};
+use super::{RawSettings, SettingsError, invalid, is_loopback};
 
 /// Where the provider's public keys are published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,15 +104,6 @@ pub fn check_fetchable(url: &Url) -> Result<(), String> {
             "`{url}`: http:// only for loopback hosts; use https://"
         )),
         other => Err(format!("`{url}`: scheme {other} is not https://")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
