@@ -110,6 +110,8 @@ pub struct ApiError {
     pub upstream: Option<(String, String)>,
     /// Seconds for a `Retry-After` header (flow control, rate limits).
     pub retry_after: Option<u64>,
+    /// What really went wrong behind an opaque 500: logged once, when the answer is sent.
+    cause: Option<String>,
 }
 
 impl ApiError {
@@ -119,6 +121,7 @@ impl ApiError {
             message: message.into(),
             upstream: None,
             retry_after: None,
+            cause: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -133,13 +136,14 @@ impl ApiError {
     pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(code, message)
     }
-    /// Logs the real cause and answers an opaque 500.
+    /// An opaque 500; the real cause is logged when the answer is sent (in the request's span).
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(
+        let mut error = Self::new(
             ErrorCode::Internal,
             "internal error; see the server log for this request id",
-        )
+        );
+        error.cause = Some(cause.to_string());
+        error
     }
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
@@ -169,6 +173,9 @@ impl ResponseError for ApiError {
         self.code.status()
     }
     fn error_response(&self) -> HttpResponse {
+        if let Some(cause) = &self.cause {
+            tracing::error!(error = %cause, "internal error");
+        }
         let mut response = HttpResponse::build(self.status_code());
         if let Some(seconds) = self.retry_after {
             response.insert_header(("Retry-After", seconds.to_string()));

@@ -3,9 +3,11 @@
 
 pub mod auth;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod middleware;
 pub mod openapi;
+pub mod repo;
 pub mod routes;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -5,7 +5,7 @@ use pns_core::result_code::{ResultClass, ResultCode};
 /// The split matters to callers: `Rejected` is the platform's decision (nothing happened, except for the
 /// platform-side failures flagged by [`UpstreamError::is_ambiguous`]), while `Timeout`, `Transport` and
 /// `Decode` leave the outcome unknown, so a caller that wrote must reconcile (query) before trusting either.
-#[derive(thiserror::Error, Debug)]
+#[derive(thiserror::Error, Debug, Clone)]
 pub enum UpstreamError {
     /// No complete answer within the configured timeout; the request may have taken effect.
     #[error("upstream timed out")]

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::auth::{Principal, Scope};
 use crate::db::entity::{orphan_bindings, reconcile_findings, reconcile_runs};
 use crate::error::{ApiError, ErrorBody};
+use crate::service::page::PageRequest;
 use crate::service::reconcile::{self, Trigger, report};
 use crate::state::AppState;
 
@@ -199,8 +200,8 @@ pub async fn list_reconcile_runs(
     params: web::Query<RunListParams>,
 ) -> Result<web::Json<ReconcileRunList>, ApiError> {
     principal.require(Scope::Admin)?;
-    let limit = crate::service::bindings::query::page_size(params.limit)?;
-    let runs = report::list(&state.db, limit).await?;
+    let page = PageRequest::new(params.limit, None)?;
+    let runs = report::list(&state.db, page.limit).await?;
     Ok(web::Json(ReconcileRunList {
         items: runs.into_iter().map(Into::into).collect(),
     }))

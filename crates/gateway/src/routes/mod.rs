@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bindings;
 pub mod callbacks;
 pub mod calls;
+mod errors;
 pub mod health;
 pub mod metrics;
 pub mod numbers;

@@ -4,8 +4,10 @@ use actix_web::{get, web};
 
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ErrorBody};
+use crate::routes::bindings::parse::phone;
 use crate::routes::calls::dto::{SmsFilter, SmsPage};
-use crate::service::calls;
+use crate::service::page::PageRequest;
+use crate::service::sms::{self, SmsQuery};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,9 +33,21 @@ pub async fn list_sms(
     filter: web::Query<SmsFilter>,
 ) -> Result<web::Json<SmsPage>, ApiError> {
     principal.require(Scope::BindingsRead)?;
-    let (rows, next_cursor) = calls::list_sms(&state.db, &principal, filter.into_inner()).await?;
+    let page = PageRequest::new(filter.limit, filter.cursor.as_deref())?;
+    let query = SmsQuery {
+        binding_id: filter.binding_id,
+        number: filter
+            .number
+            .as_deref()
+            .map(|n| phone("number", n))
+            .transpose()?,
+        from: filter.from,
+        to: filter.to,
+        decision: filter.decision.clone(),
+    };
+    let found = sms::list(&state.db, &principal, query, &page).await?;
     Ok(web::Json(SmsPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor: found.next_cursor,
     }))
 }

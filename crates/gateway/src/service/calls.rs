@@ -1,21 +1,16 @@
-//! Reading call and SMS history, scoped to the calling app (admin sees all). Calls and texts that
+//! Reading call history and recordings, scoped to the calling app (admin sees all). Calls that
 //! matched no binding have no app and are visible to admins only.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use pns_core::phone::PhoneNumber;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::db::entity::calls::{self, Entity as Calls};
-use crate::db::entity::sms_messages::{self, Entity as SmsMessages};
-use crate::error::{ApiError, ErrorCode};
-use crate::routes::calls::dto::{CallFilter, RecordingOut, SmsFilter};
-use crate::service::bindings::query::{find_scoped, page_size};
-use crate::service::bindings::validate::phone;
+use crate::service::bindings::query::find_scoped;
+use crate::service::error::QueryError;
+use crate::service::page::{Cursor, Keyset, Page, PageRequest, uuid_key};
 use crate::state::AppState;
 
 /// The platform keeps a recording this long after the CDR push.
@@ -23,49 +18,45 @@ pub const RECORDING_RETENTION: Duration = Duration::days(7);
 /// A download link stays valid about this long.
 const RECORDING_LINK_TTL: Duration = Duration::days(3);
 
-/// Keyset cursor over (time, key), newest first.
-fn encode_cursor(at: DateTime<Utc>, key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{key}", at.to_rfc3339()))
-}
-
-fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, String), ApiError> {
-    let bad = || ApiError::validation("cursor", "not a cursor returned by this API");
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (at, key) = text.split_once('|').ok_or_else(bad)?;
-    let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?;
-    Ok((at.with_timezone(&Utc), key.to_owned()))
-}
-
 pub async fn find_call(
     db: &DatabaseConnection,
     principal: &Principal,
     id: Uuid,
-) -> Result<calls::Model, ApiError> {
+) -> Result<calls::Model, QueryError> {
     let mut query = Calls::find_by_id(id);
     if let Some(app) = principal.app_scope() {
         query = query.filter(calls::Column::AppId.eq(app));
     }
-    query
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("call"))
+    query.one(db).await?.ok_or(QueryError::NotFound("call"))
 }
 
+/// What a list of calls is narrowed to; every field already valid.
+#[derive(Debug, Clone, Default)]
+pub struct CallQuery {
+    pub binding_id: Option<Uuid>,
+    /// A real party (from or to) or X.
+    pub number: Option<PhoneNumber>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    /// Only calls that matched no binding (admin only).
+    pub unbound: bool,
+}
+
+/// Newest first over (started_at, id).
 pub async fn list_calls(
     db: &DatabaseConnection,
     principal: &Principal,
-    filter: CallFilter,
-) -> Result<(Vec<calls::Model>, Option<String>), ApiError> {
-    let limit = page_size(filter.limit)?;
+    filter: CallQuery,
+    page: &PageRequest,
+) -> Result<Page<calls::Model>, QueryError> {
     let mut query = Calls::find();
     if let Some(app) = principal.app_scope() {
         query = query.filter(calls::Column::AppId.eq(app));
     }
-    if filter.unbound == Some(true) {
+    if filter.unbound {
         if !principal.is_admin() {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(QueryError::AdminOnly(
                 "unbound call attempts are visible to admins only",
             ));
         }
@@ -77,7 +68,6 @@ pub async fn list_calls(
         query = query.filter(calls::Column::BindingId.eq(binding));
     }
     if let Some(n) = &filter.number {
-        let n = phone("number", n)?;
         query = query.filter(
             Condition::any()
                 .add(calls::Column::Caller.eq(n.as_str()))
@@ -94,38 +84,35 @@ pub async fn list_calls(
     if let Some(to) = filter.to {
         query = query.filter(calls::Column::StartedAt.lt(to));
     }
-    if let Some(raw) = &filter.cursor {
-        let (at, key) = decode_cursor(raw)?;
-        let id: Uuid = key
-            .parse()
-            .map_err(|_| ApiError::validation("cursor", "not a cursor returned by this API"))?;
-        query = query.filter(
-            Condition::any().add(calls::Column::StartedAt.lt(at)).add(
-                Condition::all()
-                    .add(calls::Column::StartedAt.eq(at))
-                    .add(calls::Column::Id.lt(id)),
-            ),
-        );
-    }
-    let mut rows = query
-        .order_by_desc(calls::Column::StartedAt)
-        .order_by_desc(calls::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let next = next_page(&mut rows, limit, |c| {
-        encode_cursor(c.started_at.unwrap_or(c.created_at), &c.id.to_string())
-    });
-    Ok((rows, next))
+    let keyset = Keyset {
+        time: calls::Column::StartedAt,
+        key: calls::Column::Id,
+        order: Order::Desc,
+        key_value: uuid_key,
+    };
+    keyset
+        .fetch(db, query, page, |c| {
+            Cursor::new(c.started_at.unwrap_or(c.created_at), c.id)
+        })
+        .await
 }
 
-fn next_page<T>(rows: &mut Vec<T>, limit: u64, cursor: impl Fn(&T) -> String) -> Option<String> {
-    if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(cursor)
-    } else {
-        None
-    }
+/// A short-lived link to a recording's file.
+#[derive(Debug, Clone)]
+pub struct RecordingLink {
+    pub url: String,
+    /// After this the link (or the file) is gone.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("the recording is past the platform's 7-day retention")]
+    Gone,
+    #[error(transparent)]
+    Upstream(#[from] pns_upstream::UpstreamError),
 }
 
 /// A download link for the call's recording, from the platform's record API.
@@ -133,19 +120,19 @@ pub async fn recording(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
-) -> Result<RecordingOut, ApiError> {
+) -> Result<RecordingLink, RecordingError> {
     let call = find_call(&state.db, principal, id).await?;
     let (Some(domain), Some(object), true) = (
         call.record_domain.as_deref(),
         call.record_object_name.as_deref(),
         call.has_recording,
     ) else {
-        return Err(ApiError::not_found("recording"));
+        return Err(QueryError::NotFound("recording").into());
     };
     let now = Utc::now();
     let kept_until = call.cdr_received_at.unwrap_or(call.created_at) + RECORDING_RETENTION;
     if now >= kept_until {
-        return Err(gone());
+        return Err(RecordingError::Gone);
     }
     let url = match state.upstream.record_url(domain, object).await {
         Ok(url) => url,
@@ -153,73 +140,11 @@ pub async fn recording(
         Err(pns_upstream::UpstreamError::Rejected {
             code: pns_core::ResultCode::RecordNotFound,
             ..
-        }) => return Err(gone()),
+        }) => return Err(RecordingError::Gone),
         Err(e) => return Err(e.into()),
     };
-    Ok(RecordingOut {
+    Ok(RecordingLink {
         url,
         expires_at: (now + RECORDING_LINK_TTL).min(kept_until),
     })
-}
-
-fn gone() -> ApiError {
-    ApiError::new(
-        ErrorCode::Gone,
-        "the recording is past the platform's 7-day retention",
-    )
-}
-
-pub async fn list_sms(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    filter: SmsFilter,
-) -> Result<(Vec<sms_messages::Model>, Option<String>), ApiError> {
-    use sms_messages::Column as S;
-    let limit = page_size(filter.limit)?;
-    let mut query = SmsMessages::find();
-    if let Some(app) = principal.app_scope() {
-        query = query.filter(S::AppId.eq(app));
-    }
-    if let Some(binding) = filter.binding_id {
-        find_scoped(db, principal, binding).await?;
-        query = query.filter(S::BindingId.eq(binding));
-    }
-    if let Some(n) = &filter.number {
-        let n = phone("number", n)?;
-        query = query.filter(
-            Condition::any()
-                .add(S::Calling.eq(n.as_str()))
-                .add(S::Called.eq(n.as_str()))
-                .add(S::VirtualNumber.eq(n.as_str())),
-        );
-    }
-    if let Some(decision) = &filter.decision {
-        query = query.filter(S::Decision.eq(decision.as_str()));
-    }
-    if let Some(from) = filter.from {
-        query = query.filter(S::ReceivedAt.gte(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(S::ReceivedAt.lt(to));
-    }
-    if let Some(raw) = &filter.cursor {
-        let (at, key) = decode_cursor(raw)?;
-        query = query.filter(
-            Condition::any().add(S::ReceivedAt.lt(at)).add(
-                Condition::all()
-                    .add(S::ReceivedAt.eq(at))
-                    .add(S::SmsIdentifier.lt(key)),
-            ),
-        );
-    }
-    let mut rows = query
-        .order_by_desc(S::ReceivedAt)
-        .order_by_desc(S::SmsIdentifier)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let next = next_page(&mut rows, limit, |s| {
-        encode_cursor(s.received_at, &s.sms_identifier)
-    });
-    Ok((rows, next))
 }

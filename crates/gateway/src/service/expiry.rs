@@ -9,8 +9,8 @@ use sea_orm::{
 };
 
 use crate::db::entity::bindings::{self, Entity as Bindings};
-use crate::routes::bindings::dto::BindingStatus;
-use crate::service::bindings::repo;
+use crate::domain::BindingStatus;
+use crate::repo::bindings::{self as repo, Ending};
 
 /// Rows handled per pass; the next pass takes the rest.
 const BATCH: u64 = 500;
@@ -19,7 +19,7 @@ const BATCH: u64 = 500;
 pub async fn sweep(db: &DatabaseConnection) -> Result<usize, DbErr> {
     let now = Utc::now();
     let due = Bindings::find()
-        .filter(bindings::Column::Status.eq(BindingStatus::Active.as_str()))
+        .filter(bindings::Column::Status.eq(BindingStatus::Active))
         .filter(bindings::Column::ExpiresAt.lte(now))
         .order_by_asc(bindings::Column::ExpiresAt)
         .limit(BATCH)
@@ -29,11 +29,8 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<usize, DbErr> {
     for row in due {
         // Still due at the moment of the write: a modify with a new duration may have restarted the clock.
         let guard = Condition::all().add(bindings::Column::ExpiresAt.lte(now));
-        let after =
-            repo::end_if(db, row.id, BindingStatus::Expired, "expired", None, guard).await?;
-        if after.status == BindingStatus::Expired.as_str()
-            && after.ended_at.is_some_and(|t| t >= now)
-        {
+        let after = repo::end_if(db, row.id, Ending::expired(), guard).await?;
+        if after.status == BindingStatus::Expired && after.ended_at.is_some_and(|t| t >= now) {
             ended += 1;
         }
     }

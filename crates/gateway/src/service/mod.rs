@@ -2,13 +2,15 @@ pub mod bindings;
 pub mod callbacks;
 pub mod calls;
 pub mod deployment;
+pub mod error;
 pub mod expiry;
-pub mod idempotency;
 pub mod jobs;
+pub mod page;
 pub mod pool;
 pub mod probe;
 pub mod reconcile;
 #[cfg(feature = "sandbox")]
 pub mod simulate;
+pub mod sms;
 pub mod stats;
 pub mod webhooks;

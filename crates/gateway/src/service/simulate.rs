@@ -27,7 +27,7 @@ async fn live_subscription(
     binding_id: Uuid,
 ) -> Result<bindings::Model, ApiError> {
     let binding = find_scoped(&state.db, principal, binding_id).await?;
-    if binding.status != "active" || binding.subscription_id.is_none() {
+    if binding.status != crate::domain::BindingStatus::Active || binding.subscription_id.is_none() {
         return Err(ApiError::new(
             ErrorCode::Conflict,
             format!("the binding is {}, not active", binding.status),

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
-use crate::routes::bindings::dto::BindingStatus;
+use crate::domain::BindingStatus;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PoolUsage {
@@ -55,10 +55,7 @@ pub async fn collect(db: &DatabaseConnection) -> Result<Stats, DbErr> {
         .column(bindings::Column::RelationNum)
         .column_as(Expr::col(bindings::Column::Id).count(), "n")
         .filter(bindings::Column::RelationNum.is_not_null())
-        .filter(bindings::Column::Status.is_in([
-            BindingStatus::Pending.as_str(),
-            BindingStatus::Active.as_str(),
-        ]))
+        .filter(bindings::Column::Status.is_in(BindingStatus::LIVE))
         .group_by(bindings::Column::RelationNum)
         .into_tuple::<(Option<String>, i64)>()
         .all(db)

@@ -356,3 +356,32 @@ both_backends!(data_survives_a_restart, |backend: Backend| async move {
     assert_eq!(fetched["status"], "active");
     assert_eq!(fetched["subscriptionId"], created["subscriptionId"]);
 });
+
+both_backends!(
+    a_seven_digit_area_code_is_a_request_the_pool_can_serve,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        // The pool accepts 2-8 digit areas, so requests must too.
+        let moved = app
+            .patch(
+                &app.token("ops", "admin"),
+                &format!("/v1/numbers/{X2}"),
+                &json!({"areaCode": "0755123"}),
+            )
+            .await;
+        assert_eq!(moved.status(), 200, "{:?}", moved.text().await);
+        let token = app.writer("app-1");
+        let bound = app
+            .post_binding(
+                &token,
+                &json!({"callerNum": A, "calleeNum": B, "areaCode": "0755123"}),
+            )
+            .await;
+        assert_eq!(bound.status(), 201, "{:?}", bound.text().await);
+        let bound: Value = bound.json().await.unwrap();
+        assert_eq!(bound["relationNum"], X2);
+        assert_eq!(bound["areaCode"], "0755123");
+    }
+);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use gateway::db::entity::{binding_parties, bindings, reconcile_runs, x_numbers};
+use gateway::domain::BindingStatus;
 use gateway::service::jobs;
 use pns_sim::{SimConfig, SimNumber};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -125,12 +126,12 @@ async fn two_instances_share_one_pool_without_double_allocation() {
     let db = &one.state.db;
     let rows = bindings::Entity::find().all(db).await.unwrap();
     assert!(
-        rows.iter().all(|r| r.status != "pending"),
+        rows.iter().all(|r| r.status != BindingStatus::Pending),
         "nothing left in doubt"
     );
     let local: HashSet<(String, String, String, String)> = rows
         .iter()
-        .filter(|r| r.status == "active")
+        .filter(|r| r.status == BindingStatus::Active)
         .map(|r| {
             (
                 r.subscription_id.clone().unwrap(),
@@ -153,7 +154,10 @@ async fn two_instances_share_one_pool_without_double_allocation() {
             )
         })
         .collect();
-    let unbound = rows.iter().filter(|r| r.status == "unbound").count();
+    let unbound = rows
+        .iter()
+        .filter(|r| r.status == BindingStatus::Unbound)
+        .count();
     assert_eq!(local.len() + unbound, by_status[&201]);
     assert_eq!(local, upstream);
 

@@ -8,6 +8,7 @@ mod cluster;
 mod hardening;
 mod helpers;
 mod idp;
+mod interrupted;
 mod ops;
 mod platform;
 mod platform_sim;

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{BindingStatus, EndReason};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "bindings")]
 pub struct Model {
@@ -26,15 +28,14 @@ pub struct Model {
     pub user_data: Option<String>,
     pub external_ref: Option<String>,
     pub area_code: Option<String>,
-    /// pending | active | unbound | expired | failed
-    pub status: String,
+    pub status: BindingStatus,
     pub upstream_code: Option<String>,
     pub upstream_desc: Option<String>,
     pub expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub ended_at: Option<DateTimeUtc>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub call_count: i32,
     pub last_call_at: Option<DateTimeUtc>,
     pub total_talk_seconds: i64,

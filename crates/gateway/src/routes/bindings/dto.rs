@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::db::entity::bindings;
+pub use crate::domain::BindingStatus;
 
 /// Ringback tones played before the call is connected (files approved in the Huawei console).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -34,7 +35,7 @@ pub struct BindingIn {
     #[schema(pattern = r"^\+(86[0-9]{9,12}|8[0-57-9][0-9]{6,13}|[1-79][0-9]{7,14})$")]
     pub relation_num: Option<String>,
     /// City code such as `0755`, used to pick X.
-    #[schema(pattern = r"^[0-9]{2,6}$", example = "0755")]
+    #[schema(pattern = r"^[0-9]{2,8}$", example = "0755")]
     pub area_code: Option<String>,
     /// `strict` (default) or `loose`: whether another city may be used when `areaCode` has no free X.
     pub area_match_mode: Option<AreaMatchMode>,
@@ -90,43 +91,6 @@ pub struct BindingPatch {
     pub user_data: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum BindingStatus {
-    /// Written before the platform answered; resolved by reconciliation if the answer was lost.
-    Pending,
-    Active,
-    Unbound,
-    Expired,
-    Failed,
-}
-
-impl BindingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Unbound => "unbound",
-            Self::Expired => "expired",
-            Self::Failed => "failed",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "active" => Self::Active,
-            "unbound" => Self::Unbound,
-            "expired" => Self::Expired,
-            "failed" => Self::Failed,
-            _ => return None,
-        })
-    }
-    /// Ended bindings are history: never changed or unbound again.
-    pub fn is_ended(self) -> bool {
-        matches!(self, Self::Unbound | Self::Expired | Self::Failed)
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BindingOut {
@@ -175,14 +139,14 @@ impl From<bindings::Model> for BindingOut {
             user_data: m.user_data,
             external_ref: m.external_ref,
             area_code: m.area_code,
-            status: BindingStatus::parse(&m.status).unwrap_or(BindingStatus::Pending),
+            status: m.status,
             upstream_code: m.upstream_code,
             upstream_desc: m.upstream_desc,
             expires_at: m.expires_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
             ended_at: m.ended_at,
-            end_reason: m.end_reason,
+            end_reason: m.end_reason.map(|r| r.as_str().to_owned()),
             call_count: m.call_count,
             last_call_at: m.last_call_at,
             total_talk_seconds: m.total_talk_seconds,

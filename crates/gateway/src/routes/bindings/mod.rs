@@ -1,16 +1,20 @@
 //! `/v1/bindings`: thin handlers. Each authorises, calls one service function and maps the result.
 
 pub mod dto;
+pub(crate) mod parse;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
+use actix_web::http::StatusCode;
+
 use self::dto::{BindingFilter, BindingIn, BindingOut, BindingPage, BindingPatch};
 use crate::auth::{Principal, Scope};
+use crate::db::entity::bindings;
 use crate::error::{ApiError, ErrorBody};
-use crate::service::bindings::lifecycle::{self, Created};
-use crate::service::bindings::{query, validate};
-use crate::service::idempotency::{self, Claim};
+use crate::service::bindings::idempotent::{self, Created, IdemKey};
+use crate::service::bindings::{BindError, modify, query, unbind};
+use crate::service::page::PageRequest;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -57,112 +61,51 @@ pub async fn create_binding(
     let key = match req.headers().get("Idempotency-Key") {
         None => None,
         Some(v) => {
-            let key = v
+            let raw = v
                 .to_str()
                 .map_err(|_| ApiError::validation("Idempotency-Key", "must be ASCII"))?;
-            idempotency::validate_key(key)?;
-            Some(key.to_owned())
+            let key = IdemKey::new(raw, &input)
+                .map_err(|reason| ApiError::validation("Idempotency-Key", reason))?;
+            Some(key)
         }
     };
-    let Some(key) = key else {
-        return respond(outcome(&state, &principal, input).await?);
-    };
-    let hash = idempotency::request_hash(&input);
-    match idempotency::claim(&state.db, &principal.app_id, &key, &hash).await? {
-        Claim::Replay { status, body } => Ok(replay(status, body)),
-        Claim::Binding(id) => replay_binding(&state, &principal, id).await,
-        Claim::Fresh => {
-            let result = outcome(&state, &principal, input).await;
-            let app = &principal.app_id;
-            match &result {
-                Ok(done) => {
-                    idempotency::settle(
-                        &state.db,
-                        app,
-                        &key,
-                        done.binding.as_ref(),
-                        done.error.as_ref(),
-                    )
-                    .await?
-                }
-                Err(_) => idempotency::release(&state.db, app, &key).await?,
+    let new = parse::new_binding(input)?;
+    match idempotent::create(&state, &principal.app_id, new, key, render).await? {
+        Created::Bound { binding, replayed } => {
+            let mut answer = HttpResponse::Created();
+            if replayed {
+                answer.insert_header(REPLAYED);
             }
-            respond(result?)
+            Ok(answer.json(BindingOut::from(*binding)))
+        }
+        Created::Replayed { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok(HttpResponse::build(status)
+                .insert_header(REPLAYED)
+                .json(body))
         }
     }
 }
 
-struct Outcome {
-    binding: Option<crate::db::entity::bindings::Model>,
-    error: Option<ApiError>,
-}
+const REPLAYED: (&str, &str) = ("Idempotent-Replayed", "true");
 
-async fn outcome(
-    state: &AppState,
-    principal: &Principal,
-    input: BindingIn,
-) -> Result<Outcome, ApiError> {
-    let new = match validate::new_binding(input) {
-        Ok(new) => new,
+/// How a create's outcome is stored for an Idempotency-Key replay: exactly what was answered.
+fn render(outcome: Result<&bindings::Model, &BindError>) -> (u16, serde_json::Value) {
+    let (status, body) = match outcome {
+        Ok(b) => (
+            StatusCode::CREATED,
+            serde_json::to_value(BindingOut::from(b.clone())),
+        ),
         Err(e) => {
-            return Ok(Outcome {
-                binding: None,
-                error: Some(e),
-            });
+            // Only the platform's definite refusals are stored for replay.
+            let api = match e {
+                BindError::Upstream(e) => ApiError::from(e.clone()),
+                other => ApiError::internal(other),
+            };
+            (api.code.status(), serde_json::to_value(api.body()))
         }
     };
-    Ok(match lifecycle::create(state, principal, new).await? {
-        Created::Bound(b) => Outcome {
-            binding: Some(b),
-            error: None,
-        },
-        Created::Refused(b, e) => Outcome {
-            binding: Some(b),
-            error: Some(e),
-        },
-        Created::Rejected(e) => Outcome {
-            binding: None,
-            error: Some(e),
-        },
-    })
-}
-
-fn respond(outcome: Outcome) -> Result<HttpResponse, ApiError> {
-    match outcome {
-        Outcome { error: Some(e), .. } => Err(e),
-        Outcome {
-            binding: Some(b), ..
-        } => Ok(HttpResponse::Created().json(BindingOut::from(b))),
-        Outcome {
-            binding: None,
-            error: None,
-        } => Err(ApiError::internal("create produced nothing")),
-    }
-}
-
-fn replay(status: u16, body: serde_json::Value) -> HttpResponse {
-    let status =
-        actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
-    HttpResponse::build(status)
-        .insert_header(("Idempotent-Replayed", "true"))
-        .json(body)
-}
-
-/// The first attempt's platform answer was lost: answer from what reconciliation has learned since.
-async fn replay_binding(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<HttpResponse, ApiError> {
-    let binding = query::find_scoped(&state.db, principal, id).await?;
-    match dto::BindingStatus::parse(&binding.status) {
-        Some(dto::BindingStatus::Pending) => {
-            Err(ApiError::from(pns_upstream::UpstreamError::Timeout))
-        }
-        _ => Ok(HttpResponse::Created()
-            .insert_header(("Idempotent-Replayed", "true"))
-            .json(BindingOut::from(binding))),
-    }
+    (status.as_u16(), body.unwrap_or_default())
 }
 
 /// One binding.
@@ -205,10 +148,11 @@ pub async fn list_bindings(
     filter: web::Query<BindingFilter>,
 ) -> Result<web::Json<BindingPage>, ApiError> {
     principal.require(Scope::BindingsRead)?;
-    let (rows, next_cursor) = query::list(&state.db, &principal, filter.into_inner()).await?;
+    let page = PageRequest::new(filter.limit, filter.cursor.as_deref())?;
+    let found = query::list(&state.db, &principal, parse::query(&filter)?, &page).await?;
     Ok(web::Json(BindingPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor: found.next_cursor,
     }))
 }
 
@@ -235,9 +179,9 @@ pub async fn patch_binding(
     body: web::Json<BindingPatch>,
 ) -> Result<web::Json<BindingOut>, ApiError> {
     principal.require(Scope::BindingsWrite)?;
-    let changes = validate::changes(body.into_inner())?;
+    let changes = parse::changes(body.into_inner())?;
     Ok(web::Json(
-        lifecycle::modify(&state, &principal, id.into_inner(), changes)
+        modify::modify(&state, &principal, id.into_inner(), changes)
             .await?
             .into(),
     ))
@@ -263,7 +207,7 @@ pub async fn delete_binding(
 ) -> Result<web::Json<BindingOut>, ApiError> {
     principal.require(Scope::BindingsWrite)?;
     Ok(web::Json(
-        lifecycle::unbind(&state, &principal, id.into_inner())
+        unbind::unbind(&state, &principal, id.into_inner())
             .await?
             .into(),
     ))

@@ -8,8 +8,42 @@ use uuid::Uuid;
 use self::dto::{CallFilter, CallOut, CallPage, RecordingOut};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ErrorBody};
-use crate::service::calls;
+use crate::routes::bindings::parse::phone;
+use crate::service::calls::{self, CallQuery};
+use crate::service::page::PageRequest;
 use crate::state::AppState;
+
+fn query(filter: &CallFilter) -> Result<(CallQuery, PageRequest), ApiError> {
+    let query = CallQuery {
+        binding_id: filter.binding_id,
+        number: filter
+            .number
+            .as_deref()
+            .map(|n| phone("number", n))
+            .transpose()?,
+        from: filter.from,
+        to: filter.to,
+        outcome: filter.outcome.clone(),
+        unbound: filter.unbound == Some(true),
+    };
+    Ok((
+        query,
+        PageRequest::new(filter.limit, filter.cursor.as_deref())?,
+    ))
+}
+
+async fn page(
+    state: &AppState,
+    principal: &Principal,
+    filter: &CallFilter,
+) -> Result<web::Json<CallPage>, ApiError> {
+    let (filter, page) = query(filter)?;
+    let found = calls::list_calls(&state.db, principal, filter, &page).await?;
+    Ok(web::Json(CallPage {
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor: found.next_cursor,
+    }))
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_calls)
@@ -40,11 +74,7 @@ pub async fn list_calls(
     filter: web::Query<CallFilter>,
 ) -> Result<web::Json<CallPage>, ApiError> {
     principal.require(Scope::BindingsRead)?;
-    let (rows, next_cursor) = calls::list_calls(&state.db, &principal, filter.into_inner()).await?;
-    Ok(web::Json(CallPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    page(&state, &principal, &filter).await
 }
 
 /// Calls of one binding, newest first.
@@ -71,11 +101,7 @@ pub async fn binding_calls(
         binding_id: Some(id.into_inner()),
         ..filter.into_inner()
     };
-    let (rows, next_cursor) = calls::list_calls(&state.db, &principal, filter).await?;
-    Ok(web::Json(CallPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    page(&state, &principal, &filter).await
 }
 
 /// One call.
@@ -120,7 +146,9 @@ pub async fn call_recording(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<RecordingOut>, ApiError> {
     principal.require(Scope::BindingsRead)?;
-    Ok(web::Json(
-        calls::recording(&state, &principal, id.into_inner()).await?,
-    ))
+    let link = calls::recording(&state, &principal, id.into_inner()).await?;
+    Ok(web::Json(RecordingOut {
+        url: link.url,
+        expires_at: link.expires_at,
+    }))
 }

@@ -6,9 +6,26 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 
 use self::dto::{ImportOut, NumberFilter, NumberIn, NumberList, NumberOut, NumberPatch, NumbersIn};
 use crate::auth::{Principal, Scope};
+use crate::domain::rules;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::service::bindings::validate::phone;
-use crate::service::pool::admin::{self, NewNumber, NumberChanges};
+use crate::routes::bindings::parse::phone;
+use crate::service::pool::admin::{self, MAX_CAPACITY, NewNumber, NumberChanges};
+
+fn area_code(field: &str, raw: &str) -> Result<String, ApiError> {
+    rules::area_code(raw).map_err(|reason| ApiError::validation(field, reason))?;
+    Ok(raw.to_owned())
+}
+
+fn capacity(field: &str, raw: u32) -> Result<i32, ApiError> {
+    match i32::try_from(raw) {
+        Ok(c) if (1..=MAX_CAPACITY).contains(&c) => Ok(c),
+        _ => Err(ApiError::validation(
+            field,
+            format!("must be 1..={MAX_CAPACITY}"),
+        )),
+    }
+}
+
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,10 +41,10 @@ const MAX_IMPORT: usize = 10_000;
 fn new_number(field: &str, n: NumberIn) -> Result<NewNumber, ApiError> {
     Ok(NewNumber {
         number: phone(&format!("{field}.number"), &n.number)?.into_string(),
-        area_code: admin::area_code(&format!("{field}.areaCode"), &n.area_code)?,
-        capacity: admin::capacity(
+        area_code: area_code(&format!("{field}.areaCode"), &n.area_code)?,
+        capacity: capacity(
             &format!("{field}.capacity"),
-            n.capacity.unwrap_or(admin::MAX_CAPACITY as u32),
+            n.capacity.unwrap_or(MAX_CAPACITY as u32),
         )?,
         reserved: n.reserved.unwrap_or(false),
     })
@@ -151,12 +168,12 @@ pub async fn patch_number(
         reserved: patch.reserved,
         capacity: patch
             .capacity
-            .map(|c| admin::capacity("capacity", c))
+            .map(|c| capacity("capacity", c))
             .transpose()?,
         area_code: patch
             .area_code
             .as_deref()
-            .map(|a| admin::area_code("areaCode", a))
+            .map(|a| area_code("areaCode", a))
             .transpose()?,
     };
     if changes.reserved.is_none() && changes.capacity.is_none() && changes.area_code.is_none() {

@@ -17,34 +17,7 @@ use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::call_events::{self, Entity as CallEvents};
 use crate::db::entity::calls::{self, Entity as Calls};
 use crate::db::entity::cdrs::{self, Entity as Cdrs};
-
-/// How a call ended, as apps see it.
-pub fn outcome_of_state_code(code: i64) -> &'static str {
-    match code {
-        0 | 8010 => "answered",
-        7501 | 7502 => "caller_hung_up",
-        7503 | 7504 => "rejected",
-        8014 => "no_binding",
-        8016 => "direction_not_allowed",
-        8101 | 8035 => "no_answer",
-        8102 => "busy",
-        8104 | 8105 => "powered_off",
-        8100 => "invalid_number",
-        _ => "failed",
-    }
-}
-
-/// A CDR without a disconnect event: the Q.850 cause of the forwarded leg says why it failed.
-fn outcome_of_q850(cause: Option<i32>) -> &'static str {
-    match cause {
-        Some(17) => "busy",
-        Some(18 | 19) => "no_answer",
-        Some(20) => "powered_off",
-        Some(21) => "rejected",
-        Some(1) => "invalid_number",
-        _ => "failed",
-    }
-}
+use crate::domain::CallOutcome;
 
 /// Everything known about one call, derived. Pure, so the rules are unit-tested without a database.
 #[derive(Debug, Default, PartialEq)]
@@ -96,10 +69,10 @@ pub fn derive(events: &[call_events::Model], cdr: Option<&cdrs::Model>) -> Deriv
     };
     let state_code = disconnect.and_then(|d| d.state_code);
     let outcome = match (cdr, state_code) {
-        (Some(c), _) if c.answered => "answered",
-        (_, Some(code)) => outcome_of_state_code(i64::from(code)),
-        (Some(c), None) => outcome_of_q850(c.fwd_unasw_rsn),
-        (None, None) => "in_progress",
+        (Some(c), _) if c.answered => CallOutcome::Answered,
+        (_, Some(code)) => CallOutcome::of_state_code(i64::from(code)),
+        (Some(c), None) => CallOutcome::of_q850(c.fwd_unasw_rsn),
+        (None, None) => CallOutcome::InProgress,
     };
     // The real destination: the CDR's forwarded number, else the `called` of a post-callin event.
     // On callin `called` is X itself, and a call refused before forwarding keeps X there too.
@@ -142,7 +115,7 @@ pub fn derive(events: &[call_events::Model], cdr: Option<&cdrs::Model>) -> Deriv
         answered_at,
         ended_at,
         talk_seconds,
-        outcome: outcome.to_owned(),
+        outcome: outcome.as_str().to_owned(),
         state_code,
         state_desc: state_code.map(|code| state_code_meaning(i64::from(code)).to_owned()),
     }

@@ -12,7 +12,6 @@ pub mod verify;
 
 use chrono::Utc;
 use pns_core::callback::{Callback, CallbackParseError};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
@@ -222,37 +221,4 @@ pub(crate) async fn find_binding(
     Bindings::find_by_id(link.binding_id).one(txn).await
 }
 
-/// Adds one call to a binding's counters. Only called for a CDR that was actually inserted, so a
-/// redelivered batch never counts twice.
-pub(crate) async fn count_call(
-    txn: &DatabaseTransaction,
-    binding_id: uuid::Uuid,
-    calls: i32,
-    call_at: chrono::DateTime<Utc>,
-    talk_seconds: i64,
-) -> Result<(), DbErr> {
-    use sea_orm::sea_query::{Cond, SimpleExpr};
-    use sea_orm::{ColumnTrait, QueryFilter};
-    let later: SimpleExpr = Expr::case(
-        Cond::any()
-            .add(bindings::Column::LastCallAt.is_null())
-            .add(bindings::Column::LastCallAt.lt(call_at)),
-        Expr::value(call_at),
-    )
-    .finally(Expr::col(bindings::Column::LastCallAt))
-    .into();
-    Bindings::update_many()
-        .col_expr(
-            bindings::Column::CallCount,
-            Expr::col(bindings::Column::CallCount).add(calls),
-        )
-        .col_expr(
-            bindings::Column::TotalTalkSeconds,
-            Expr::col(bindings::Column::TotalTalkSeconds).add(talk_seconds),
-        )
-        .col_expr(bindings::Column::LastCallAt, later)
-        .filter(bindings::Column::Id.eq(binding_id))
-        .exec(txn)
-        .await?;
-    Ok(())
-}
+pub(crate) use crate::repo::bindings::count_call;

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::{Ack, find_binding, was_inserted};
 use crate::db::entity::bindings;
 use crate::db::entity::sms_messages::{self, Entity as SmsMessages};
+use crate::domain::BindingStatus;
 
 /// Route iff X has an active binding holding the sender whose privateSms is not false; the text goes
 /// to the binding's other party.
@@ -18,7 +19,7 @@ pub fn decide(sender: &str, binding: Option<&bindings::Model>) -> SmsDecision {
     let Some(b) = binding else {
         return SmsDecision::Discard;
     };
-    if b.status != "active" || b.private_sms == Some(false) {
+    if b.status != BindingStatus::Active || b.private_sms == Some(false) {
         return SmsDecision::Discard;
     }
     let other = if sender == b.caller_num {
@@ -128,7 +129,7 @@ async fn first_decision(
 mod tests {
     use super::*;
 
-    fn binding(status: &str, private_sms: Option<bool>) -> bindings::Model {
+    fn binding(status: BindingStatus, private_sms: Option<bool>) -> bindings::Model {
         let now = Utc::now();
         bindings::Model {
             id: uuid::Uuid::new_v4(),
@@ -148,7 +149,7 @@ mod tests {
             user_data: None,
             external_ref: None,
             area_code: None,
-            status: status.into(),
+            status,
             upstream_code: None,
             upstream_desc: None,
             expires_at: None,
@@ -166,7 +167,7 @@ mod tests {
 
     #[test]
     fn routes_to_the_other_party_only_on_an_active_binding_with_sms() {
-        let b = binding("active", None);
+        let b = binding(BindingStatus::Active, None);
         assert_eq!(
             decide("+8613800000001", Some(&b)),
             SmsDecision::Route {
@@ -183,12 +184,12 @@ mod tests {
         );
         assert_eq!(decide("+8613800000009", Some(&b)), SmsDecision::Discard);
         assert_eq!(decide("+8613800000001", None), SmsDecision::Discard);
-        let no_sms = binding("active", Some(false));
+        let no_sms = binding(BindingStatus::Active, Some(false));
         assert_eq!(
             decide("+8613800000001", Some(&no_sms)),
             SmsDecision::Discard
         );
-        let pending = binding("pending", None);
+        let pending = binding(BindingStatus::Pending, None);
         assert_eq!(
             decide("+8613800000001", Some(&pending)),
             SmsDecision::Discard

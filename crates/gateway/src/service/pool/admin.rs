@@ -3,15 +3,14 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
-use super::NORMAL;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
-use crate::error::{ApiError, ErrorCode};
-use crate::routes::bindings::dto::BindingStatus;
+use crate::domain::BindingStatus;
+use crate::domain::number::NumberStatus;
 
 /// The platform's own limit per X.
 pub const MAX_CAPACITY: i32 = 5_000;
@@ -32,6 +31,18 @@ pub struct NumberChanges {
     pub area_code: Option<String>,
 }
 
+/// What pool administration can refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error("X number not found")]
+    NotFound,
+    /// Live bindings still use the number.
+    #[error("the number still holds {0} active binding(s); unbind them first")]
+    InUse(i32),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct NumberFilter {
     pub area_code: Option<String>,
@@ -39,36 +50,7 @@ pub struct NumberFilter {
     pub reserved: Option<bool>,
 }
 
-pub fn area_code(field: &str, raw: &str) -> Result<String, ApiError> {
-    if (2..=8).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(raw.to_owned())
-    } else {
-        Err(ApiError::validation(field, "must be 2-8 digits, e.g. 0755"))
-    }
-}
-
-pub fn capacity(field: &str, raw: u32) -> Result<i32, ApiError> {
-    match i32::try_from(raw) {
-        Ok(c) if (1..=MAX_CAPACITY).contains(&c) => Ok(c),
-        _ => Err(ApiError::validation(
-            field,
-            format!("must be 1..={MAX_CAPACITY}"),
-        )),
-    }
-}
-
-/// Live bindings on X, counted from the binding table (the truth `in_use` is kept equal to).
-pub async fn live_bindings<C: ConnectionTrait>(conn: &C, number: &str) -> Result<i32, DbErr> {
-    let n = Bindings::find()
-        .filter(bindings::Column::RelationNum.eq(number))
-        .filter(bindings::Column::Status.is_in([
-            BindingStatus::Pending.as_str(),
-            BindingStatus::Active.as_str(),
-        ]))
-        .count(conn)
-        .await?;
-    Ok(i32::try_from(n).unwrap_or(i32::MAX))
-}
+use crate::repo::live_bindings;
 
 /// Imports numbers; ones already in the pool are left as they are and reported as skipped. A number
 /// that already carries bindings (made with an explicit `relationNum`) starts with them counted.
@@ -77,7 +59,7 @@ pub async fn live_bindings<C: ConnectionTrait>(conn: &C, number: &str) -> Result
 pub async fn import(
     db: &DatabaseConnection,
     numbers: Vec<NewNumber>,
-) -> Result<(Vec<x_numbers::Model>, Vec<String>), ApiError> {
+) -> Result<(Vec<x_numbers::Model>, Vec<String>), PoolError> {
     let txn = db.begin().await?;
     let mut created = Vec::new();
     let mut skipped = Vec::new();
@@ -89,7 +71,7 @@ pub async fn import(
             area_code: Set(n.area_code),
             capacity: Set(n.capacity),
             reserved: Set(n.reserved),
-            status: Set(NORMAL.to_owned()),
+            status: Set(NumberStatus::Normal.as_str().to_owned()),
             status_cause: Set(None),
             status_updated_at: Set(None),
             in_use: Set(0),
@@ -136,7 +118,7 @@ pub async fn seed(db: &DatabaseConnection, numbers: &[(String, String)]) -> Resu
             area_code: Set(area.clone()),
             capacity: Set(MAX_CAPACITY),
             reserved: Set(false),
-            status: Set(NORMAL.to_owned()),
+            status: Set(NumberStatus::Normal.as_str().to_owned()),
             status_cause: Set(None),
             status_updated_at: Set(None),
             in_use: Set(live_bindings(db, number).await?),
@@ -176,11 +158,11 @@ pub async fn list(
         .await
 }
 
-pub async fn get(db: &DatabaseConnection, number: &str) -> Result<x_numbers::Model, ApiError> {
+pub async fn get(db: &DatabaseConnection, number: &str) -> Result<x_numbers::Model, PoolError> {
     XNumbers::find_by_id(number.to_owned())
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("X number"))
+        .ok_or(PoolError::NotFound)
 }
 
 /// Only the given fields are written, so concurrent changes to other fields (a status callback, an
@@ -189,7 +171,7 @@ pub async fn change(
     db: &DatabaseConnection,
     number: &str,
     changes: NumberChanges,
-) -> Result<x_numbers::Model, ApiError> {
+) -> Result<x_numbers::Model, PoolError> {
     let mut update = XNumbers::update_many().col_expr(
         x_numbers::Column::UpdatedAt,
         sea_orm::sea_query::Expr::value(Utc::now()),
@@ -217,22 +199,19 @@ pub async fn change(
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::not_found("X number"));
+        return Err(PoolError::NotFound);
     }
     get(db, number).await
 }
 
 /// Removes a number that holds no live binding. The conditions are part of the DELETE itself, so an
 /// allocation racing with it either commits first (and the delete is refused) or finds no number.
-pub async fn remove(db: &DatabaseConnection, number: &str) -> Result<(), ApiError> {
+pub async fn remove(db: &DatabaseConnection, number: &str) -> Result<(), PoolError> {
     let live_on_x = Query::select()
         .expr(Expr::val(1))
         .from(Bindings)
         .and_where(Expr::col((Bindings, bindings::Column::RelationNum)).eq(number))
-        .and_where(Expr::col((Bindings, bindings::Column::Status)).is_in([
-            BindingStatus::Pending.as_str(),
-            BindingStatus::Active.as_str(),
-        ]))
+        .and_where(Expr::col((Bindings, bindings::Column::Status)).is_in(BindingStatus::LIVE))
         .to_owned();
     let deleted = XNumbers::delete_many()
         .filter(x_numbers::Column::Number.eq(number))
@@ -245,8 +224,5 @@ pub async fn remove(db: &DatabaseConnection, number: &str) -> Result<(), ApiErro
     }
     let current = get(db, number).await?;
     let live = Ord::max(live_bindings(db, number).await?, current.in_use);
-    Err(ApiError::conflict(
-        ErrorCode::Conflict,
-        format!("the number still holds {live} active binding(s); unbind them first"),
-    ))
+    Err(PoolError::InUse(live))
 }

@@ -6,21 +6,19 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
-use super::NORMAL;
 use crate::db::entity::binding_parties::{self, Entity as BindingParties};
-use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::db::entity::bindings::{self};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
-use crate::error::{ApiError, ErrorCode};
-use crate::routes::bindings::dto::BindingStatus;
-use crate::service::bindings::repo::{self, InsertError};
+use crate::domain::NewBinding;
+use crate::domain::number::NumberStatus;
+use crate::repo::bindings as repo;
 
 /// Rounds of "read candidates, try each": under concurrent load a candidate can be taken between the
 /// read and the claim, and a fresh read then sees what is really left.
@@ -50,8 +48,8 @@ pub struct Want<'a> {
 }
 
 pub enum PlaceError {
-    /// Nothing free; the error says why.
-    Exhausted(ApiError),
+    /// Nothing free; says why.
+    Exhausted(String),
     Db(DbErr),
 }
 
@@ -96,7 +94,7 @@ async fn eligible<C: ConnectionTrait>(
         )
         .to_owned();
     let mut query = XNumbers::find()
-        .filter(x_numbers::Column::Status.eq(NORMAL))
+        .filter(x_numbers::Column::Status.eq(NumberStatus::Normal.as_str()))
         .filter(x_numbers::Column::Reserved.eq(false))
         .filter(
             Expr::col((XNumbers, x_numbers::Column::InUse))
@@ -119,31 +117,11 @@ async fn eligible<C: ConnectionTrait>(
         .collect())
 }
 
-/// Takes one slot on X if X is still allocatable. The UPDATE re-checks every condition itself, so a
-/// status change or a concurrent claim between reading the candidates and now cannot overfill X; on
-/// PostgreSQL it also holds X's row lock until commit, which orders concurrent claims on one X.
-async fn take_slot<C: ConnectionTrait>(conn: &C, x: &str) -> Result<bool, DbErr> {
-    let updated = XNumbers::update_many()
-        .col_expr(
-            x_numbers::Column::InUse,
-            Expr::col(x_numbers::Column::InUse).add(1),
-        )
-        .filter(x_numbers::Column::Number.eq(x))
-        .filter(x_numbers::Column::Status.eq(NORMAL))
-        .filter(x_numbers::Column::Reserved.eq(false))
-        .filter(
-            Expr::col((XNumbers, x_numbers::Column::InUse))
-                .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
-        )
-        .exec(conn)
-        .await?;
-    Ok(updated.rows_affected == 1)
-}
-
 /// Writes the `pending` row on the best free X, claiming the slot and both parties with it.
 pub async fn place(
     db: &DatabaseConnection,
-    row: bindings::ActiveModel,
+    app_id: &str,
+    new: &NewBinding,
     want: &Want<'_>,
 ) -> Result<bindings::Model, PlaceError> {
     for _ in 0..ROUNDS {
@@ -152,29 +130,15 @@ pub async fn place(
             break;
         }
         for x in xs {
-            let txn = db.begin().await?;
-            if !take_slot(&txn, &x).await? {
-                txn.rollback().await?;
-                continue;
-            }
-            let mut row = row.clone();
-            row.relation_num = Set(Some(x.clone()));
-            let model = row.insert(&txn).await?;
-            match repo::claim_parties(&txn, model.id, &x, &want.parties).await {
-                Ok(()) => {
-                    txn.commit().await?;
-                    return Ok(model);
-                }
-                Err(InsertError::PartyTaken(_)) => txn.rollback().await?,
-                Err(InsertError::Db(e)) => return Err(e.into()),
+            if let Some(model) = repo::insert_pending_on(db, app_id, new, &x).await? {
+                return Ok(model);
             }
         }
     }
     Err(PlaceError::Exhausted(explain(db, want).await?))
 }
 
-/// Moves a still-pending binding to another X after the platform refused the first (its slot and
-/// parties there are released in the same transaction).
+/// Moves a still-pending binding to another X after the platform refused the first.
 pub async fn repoint(
     db: &DatabaseConnection,
     id: Uuid,
@@ -187,46 +151,8 @@ pub async fn repoint(
             break;
         }
         for x in xs {
-            let txn = db.begin().await?;
-            // Both X rows in number order: two bindings moving in opposite directions cannot
-            // deadlock.
-            if from < x.as_str() {
-                repo::count_on_x(&txn, from, -1).await?;
-            }
-            if !take_slot(&txn, &x).await? {
-                txn.rollback().await?;
-                continue;
-            }
-            if from > x.as_str() {
-                repo::count_on_x(&txn, from, -1).await?;
-            }
-            let moved = Bindings::update_many()
-                .col_expr(bindings::Column::RelationNum, Expr::value(x.clone()))
-                .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
-                .col_expr(
-                    bindings::Column::Version,
-                    Expr::col(bindings::Column::Version).add(1),
-                )
-                .filter(bindings::Column::Id.eq(id))
-                .filter(bindings::Column::Status.eq(BindingStatus::Pending.as_str()))
-                .exec(&txn)
-                .await?;
-            if moved.rows_affected != 1 {
-                txn.rollback().await?;
-                return Err(DbErr::RecordNotUpdated.into());
-            }
-            repo::release_parties(&txn, id, None).await?;
-            match repo::claim_parties(&txn, id, &x, &want.parties).await {
-                Ok(()) => {
-                    let model = Bindings::find_by_id(id)
-                        .one(&txn)
-                        .await?
-                        .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))?;
-                    txn.commit().await?;
-                    return Ok(model);
-                }
-                Err(InsertError::PartyTaken(_)) => txn.rollback().await?,
-                Err(InsertError::Db(e)) => return Err(e.into()),
+            if let Some(model) = repo::repoint(db, id, from, &x, want.parties).await? {
+                return Ok(model);
             }
         }
     }
@@ -234,7 +160,7 @@ pub async fn repoint(
 }
 
 /// Why nothing is free, for the 409: each number in scope counted under its first blocking reason.
-async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiError, DbErr> {
+async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<String, DbErr> {
     let scope_area = want.area_code.filter(|_| !want.loose);
     let mut query = XNumbers::find();
     if let Some(area) = scope_area {
@@ -246,7 +172,7 @@ async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiErr
         None => "in the pool".to_owned(),
     };
     if numbers.is_empty() {
-        return Ok(exhausted(format!("no X number {place}")));
+        return Ok(format!("no X number {place}"));
     }
     let conflicting: HashSet<String> = BindingParties::find()
         .filter(binding_parties::Column::PartyNum.is_in(want.parties.iter().copied()))
@@ -262,7 +188,7 @@ async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiErr
     for n in &numbers {
         if want.exclude.contains(&n.number) {
             refused += 1;
-        } else if n.status != NORMAL {
+        } else if n.status != NumberStatus::Normal.as_str() {
             unavailable += 1;
         } else if n.reserved {
             reserved += 1;
@@ -307,9 +233,5 @@ async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<ApiErr
     } else {
         reasons.join(", ")
     };
-    Ok(exhausted(format!("{headline} ({total} number(s): {why})")))
-}
-
-fn exhausted(message: String) -> ApiError {
-    ApiError::conflict(ErrorCode::PoolExhausted, message)
+    Ok(format!("{headline} ({total} number(s): {why})"))
 }

@@ -1,10 +1,7 @@
 //! The X-number pool: which numbers exist, which one a new binding gets, and the admin operations.
 //!
 //! `x_numbers.in_use` counts the live (pending or active) bindings on each number. It changes only in
-//! the transaction that changes a binding (see `bindings::repo`), and reconciliation repairs it.
+//! the transaction that changes a binding (see `crate::repo`), and reconciliation repairs it.
 
 pub mod admin;
 pub mod allocate;
-
-/// X-number statuses, as the `numStatus` callbacks report them (5, 9, 10, 11).
-pub const NORMAL: &str = "normal";

@@ -3,18 +3,16 @@
 
 use chrono::Utc;
 use pns_core::wire::BindingInfo;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 
 use super::compare::{Diff, upstream_expiry};
-use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::db::entity::bindings::{self};
 use crate::db::entity::orphan_bindings::{self, Entity as OrphanBindings};
-use crate::db::entity::x_numbers::Entity as XNumbers;
-use crate::routes::bindings::dto::BindingStatus;
-use crate::service::bindings::repo::{self, Activation, InsertError};
-use crate::service::pool::admin::live_bindings;
+use crate::domain::EndReason;
+use crate::repo::ClaimError;
+use crate::repo::bindings::{self as repo, Activation, Ending};
+use crate::repo::correction::{self, Correction};
 
 /// Whether a row actually changed (false: someone else settled it first).
 fn changed(before: &bindings::Model, after: &bindings::Model) -> bool {
@@ -37,24 +35,17 @@ pub async fn adopt(
     };
     match repo::activate(db, row.id, activation).await {
         Ok(after) => Ok(changed(row, &after)),
-        Err(InsertError::PartyTaken(p)) => {
-            tracing::warn!(binding_id = %row.id, party = %pns_core::phone::mask(&p.0), "reconcile: cannot adopt, a party is bound on that X by another row");
+        Err(ClaimError::PartyTaken(p)) => {
+            tracing::warn!(binding_id = %row.id, party = %pns_core::phone::mask(&p), "reconcile: cannot adopt, a party is bound on that X by another row");
             Ok(false)
         }
-        Err(InsertError::Db(e)) => Err(e),
+        Err(ClaimError::Db(e)) => Err(e),
     }
 }
 
 pub async fn fail_pending(db: &DatabaseConnection, row: &bindings::Model) -> Result<bool, DbErr> {
-    let after = repo::end_if(
-        db,
-        row.id,
-        BindingStatus::Failed,
-        "not_found_upstream",
-        None,
-        version_is(row),
-    )
-    .await?;
+    let ending = Ending::failed(EndReason::NotFoundUpstream);
+    let after = repo::end_if(db, row.id, ending, version_is(row)).await?;
     Ok(changed(row, &after))
 }
 
@@ -63,12 +54,12 @@ pub async fn missing(
     row: &bindings::Model,
     expired: bool,
 ) -> Result<bool, DbErr> {
-    let (status, reason) = if expired {
-        (BindingStatus::Expired, "expired")
+    let ending = if expired {
+        Ending::expired()
     } else {
-        (BindingStatus::Unbound, "missing_upstream")
+        Ending::unbound(EndReason::MissingUpstream)
     };
-    let after = repo::end_if(db, row.id, status, reason, None, version_is(row)).await?;
+    let after = repo::end_if(db, row.id, ending, version_is(row)).await?;
     Ok(changed(row, &after))
 }
 
@@ -76,13 +67,7 @@ fn version_is(row: &bindings::Model) -> sea_orm::Condition {
     sea_orm::Condition::all().add(bindings::Column::Version.eq(row.version))
 }
 
-pub enum Corrected {
-    Yes,
-    /// The row changed since it was read; the next run looks again.
-    Stale,
-    /// The platform's numbers collide with another live row's claim on that X.
-    Conflict(String),
-}
+pub use crate::repo::correction::Corrected;
 
 pub async fn correct(
     db: &DatabaseConnection,
@@ -91,77 +76,20 @@ pub async fn correct(
     diffs: &[Diff],
 ) -> Result<Corrected, DbErr> {
     let has = |field: &str| diffs.iter().any(|d| d.field == field);
-    let txn = db.begin().await?;
-    let mut update = Bindings::update_many()
-        .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(
-            bindings::Column::Version,
-            Expr::col(bindings::Column::Version).add(1),
-        );
-    if has("relationNum") {
-        update = update.col_expr(
-            bindings::Column::RelationNum,
-            Expr::value(info.relation_num.clone()),
-        );
-    }
-    if has("callerNum") {
-        update = update.col_expr(
-            bindings::Column::CallerNum,
-            Expr::value(info.caller_num.clone()),
-        );
-    }
-    if has("calleeNum") {
-        update = update.col_expr(
-            bindings::Column::CalleeNum,
-            Expr::value(info.callee_num.clone()),
-        );
-    }
-    if let Some(d) = info.call_direction.filter(|_| has("callDirection")) {
-        update = update.col_expr(bindings::Column::CallDirection, Expr::value(i16::from(d)));
-    }
-    if let Some(d) = info.duration.filter(|_| has("duration")) {
-        update = update
-            .col_expr(bindings::Column::Duration, Expr::value(d as i32))
-            .col_expr(
-                bindings::Column::ExpiresAt,
-                Expr::value(upstream_expiry(info, row.created_at)),
-            );
-    }
-    let result = update
-        .filter(bindings::Column::Id.eq(row.id))
-        .filter(bindings::Column::Version.eq(row.version))
-        .filter(bindings::Column::Status.eq(BindingStatus::Active.as_str()))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        txn.rollback().await?;
-        return Ok(Corrected::Stale);
-    }
-    if has("relationNum") || has("callerNum") || has("calleeNum") {
-        if has("relationNum") {
-            // X rows in number order, before any party row (the order every writer uses).
-            let mut moves = vec![(info.relation_num.as_str(), 1)];
-            if let Some(old) = &row.relation_num {
-                moves.push((old.as_str(), -1));
-            }
-            moves.sort_unstable();
-            for (x, delta) in moves {
-                repo::count_on_x(&txn, x, delta).await?;
-            }
-        }
-        repo::release_parties(&txn, row.id, None).await?;
-        let parties = [info.caller_num.as_str(), info.callee_num.as_str()];
-        match repo::claim_parties(&txn, row.id, &info.relation_num, &parties).await {
-            Ok(()) => {}
-            Err(InsertError::PartyTaken(p)) => {
-                txn.rollback().await?;
-                return Ok(Corrected::Conflict(pns_core::phone::mask(&p.0)));
-            }
-            Err(InsertError::Db(e)) => return Err(e),
-        }
-    }
-    txn.commit().await?;
-    Ok(Corrected::Yes)
+    let fix = Correction {
+        relation_num: has("relationNum").then(|| info.relation_num.clone()),
+        caller_num: has("callerNum").then(|| info.caller_num.clone()),
+        callee_num: has("calleeNum").then(|| info.callee_num.clone()),
+        call_direction: info
+            .call_direction
+            .filter(|_| has("callDirection"))
+            .map(i16::from),
+        duration: info
+            .duration
+            .filter(|_| has("duration"))
+            .map(|d| (d as i32, upstream_expiry(info, row.created_at))),
+    };
+    correction::correct(db, row, &fix).await
 }
 
 /// Upserts this run's orphans and forgets earlier ones the platform no longer reports on the numbers
@@ -211,35 +139,4 @@ pub async fn record_orphans(
     Ok(())
 }
 
-/// Puts `in_use` back to the count of live bindings where it drifted. Per number, in one
-/// transaction: first X's row lock (a no-op UPDATE), then the count. Every binding change on X moves
-/// `in_use` under that same lock, so the count is exact at that moment: a change already holding the
-/// lock has committed before the count, and one that has not yet taken it applies its own delta after.
-pub async fn repair_in_use(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use crate::db::entity::x_numbers;
-    for x in XNumbers::find().all(db).await? {
-        let txn = db.begin().await?;
-        XNumbers::update_many()
-            .col_expr(
-                x_numbers::Column::InUse,
-                Expr::col(x_numbers::Column::InUse),
-            )
-            .filter(x_numbers::Column::Number.eq(x.number.as_str()))
-            .exec(&txn)
-            .await?;
-        let Some(current) = XNumbers::find_by_id(x.number.clone()).one(&txn).await? else {
-            continue;
-        };
-        let live = live_bindings(&txn, &x.number).await?;
-        if live != current.in_use {
-            XNumbers::update_many()
-                .col_expr(x_numbers::Column::InUse, Expr::value(live))
-                .filter(x_numbers::Column::Number.eq(x.number.as_str()))
-                .exec(&txn)
-                .await?;
-            tracing::warn!(x = %pns_core::phone::mask(&x.number), was = current.in_use, now = live, "reconcile: in_use repaired");
-        }
-        txn.commit().await?;
-    }
-    Ok(())
-}
+pub use crate::repo::correction::repair_in_use;

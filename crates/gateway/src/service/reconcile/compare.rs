@@ -8,7 +8,7 @@ use pns_core::wire::BindingInfo;
 use serde_json::{Value, json};
 
 use crate::db::entity::bindings;
-use crate::routes::bindings::dto::BindingStatus;
+use crate::domain::BindingStatus;
 
 #[derive(Debug)]
 pub enum Action<'a> {
@@ -80,7 +80,7 @@ pub fn plan<'a>(
     let mut matched: HashSet<&str> = HashSet::new();
     let mut actions = Vec::new();
 
-    let is = |row: &bindings::Model, s: BindingStatus| row.status == s.as_str();
+    let is = |row: &bindings::Model, s: BindingStatus| row.status == s;
     for row in live.iter().filter(|r| is(r, BindingStatus::Active)) {
         let Some(sub) = row.subscription_id.as_deref() else {
             continue;
@@ -231,7 +231,7 @@ mod tests {
             user_data: None,
             external_ref: None,
             area_code: None,
-            status: status.as_str().into(),
+            status,
             upstream_code: None,
             upstream_desc: None,
             expires_at: None,

@@ -27,7 +27,7 @@ use self::report::{Finding, Tally};
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::reconcile_runs;
 use crate::db::entity::x_numbers::Entity as XNumbers;
-use crate::routes::bindings::dto::BindingStatus;
+use crate::domain::BindingStatus;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,7 @@ async fn numbers_in_use(state: &AppState) -> Result<BTreeSet<String>, DbErr> {
         .select_only()
         .column(bindings::Column::RelationNum)
         .distinct()
-        .filter(bindings::Column::Status.is_in(live_statuses()))
+        .filter(bindings::Column::Status.is_in(BindingStatus::LIVE))
         .into_tuple()
         .all(&state.db)
         .await?;
@@ -77,13 +77,6 @@ async fn numbers_in_use(state: &AppState) -> Result<BTreeSet<String>, DbErr> {
 fn in_flight_window(state: &AppState) -> chrono::Duration {
     chrono::Duration::from_std(state.settings.upstream_call_budget())
         .unwrap_or_else(|_| chrono::Duration::seconds(60))
-}
-
-fn live_statuses() -> [&'static str; 2] {
-    [
-        BindingStatus::Pending.as_str(),
-        BindingStatus::Active.as_str(),
-    ]
 }
 
 async fn walk(
@@ -125,12 +118,12 @@ async fn walk(
             Condition::any()
                 .add(
                     Condition::all()
-                        .add(bindings::Column::Status.eq(BindingStatus::Pending.as_str()))
+                        .add(bindings::Column::Status.eq(BindingStatus::Pending))
                         .add(bindings::Column::UpdatedAt.lt(started)),
                 )
                 .add(
                     Condition::all()
-                        .add(bindings::Column::Status.eq(BindingStatus::Active.as_str()))
+                        .add(bindings::Column::Status.eq(BindingStatus::Active))
                         .add(bindings::Column::UpdatedAt.lt(settled)),
                 ),
         )
@@ -158,12 +151,12 @@ async fn walk(
     for chunk in subs.chunks(500) {
         let rows = Bindings::find()
             .filter(bindings::Column::SubscriptionId.is_in(chunk.iter().cloned()))
-            .filter(bindings::Column::Status.is_not_in(live_statuses()))
+            .filter(bindings::Column::Status.is_not_in(BindingStatus::LIVE))
             .all(&state.db)
             .await?;
         for row in rows {
             if let Some(sub) = row.subscription_id {
-                ended.insert(sub, row.status);
+                ended.insert(sub, row.status.as_str().to_owned());
             }
         }
     }
@@ -226,6 +219,7 @@ async fn walk(
                     apply::Corrected::Conflict(party) => {
                         tally.conflicts += 1;
                         let mut detail = Diff::to_json(&diffs);
+                        let party = pns_core::phone::mask(&party);
                         detail["conflict"] = serde_json::json!(format!(
                             "{party} is bound on that X by another binding"
                         ));

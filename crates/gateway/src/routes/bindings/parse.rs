@@ -1,59 +1,14 @@
-//! Parse, don't validate: turns what an app sent into values that can only be valid, or a 422 that
-//! names the field.
+//! Parse, don't validate: turns what an app sent into domain values that can only be valid, or a
+//! 422 that names the field.
 
 use pns_core::phone::PhoneNumber;
 use pns_core::types::{BindingDuration, CallDirection, MaxCallDuration};
+use pns_core::wire::PreVoice;
 
+use super::dto::{AreaMatchMode, BindingFilter, BindingIn, BindingPatch, PreVoiceIn};
+use crate::domain::{Changes, NewBinding, rules};
 use crate::error::ApiError;
-use crate::routes::bindings::dto::{AreaMatchMode, BindingIn, BindingPatch, PreVoiceIn};
-
-#[derive(Debug, Clone)]
-pub struct NewBinding {
-    pub caller: PhoneNumber,
-    pub callee: PhoneNumber,
-    pub relation: Option<PhoneNumber>,
-    pub area_code: Option<String>,
-    pub loose_area: bool,
-    pub direction: CallDirection,
-    pub duration: BindingDuration,
-    pub max_duration: MaxCallDuration,
-    pub record_flag: bool,
-    pub record_hint_tone: Option<String>,
-    pub last_min_voice: Option<String>,
-    pub private_sms: Option<bool>,
-    pub pre_voice: Option<PreVoiceIn>,
-    pub user_data: Option<String>,
-    pub external_ref: Option<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Changes {
-    pub caller: Option<PhoneNumber>,
-    pub callee: Option<PhoneNumber>,
-    pub direction: Option<CallDirection>,
-    pub duration: Option<BindingDuration>,
-    pub max_duration: Option<MaxCallDuration>,
-    pub last_min_voice: Option<String>,
-    pub private_sms: Option<bool>,
-    pub record_flag: Option<bool>,
-    pub pre_voice: Option<PreVoiceIn>,
-    pub user_data: Option<String>,
-}
-
-impl Changes {
-    pub fn is_empty(&self) -> bool {
-        self.caller.is_none()
-            && self.callee.is_none()
-            && self.direction.is_none()
-            && self.duration.is_none()
-            && self.max_duration.is_none()
-            && self.last_min_voice.is_none()
-            && self.private_sms.is_none()
-            && self.record_flag.is_none()
-            && self.pre_voice.is_none()
-            && self.user_data.is_none()
-    }
-}
+use crate::service::bindings::query::BindingQuery;
 
 pub fn phone(field: &str, raw: &str) -> Result<PhoneNumber, ApiError> {
     PhoneNumber::parse(raw).map_err(|e| ApiError::validation(field, e))
@@ -75,17 +30,10 @@ fn max_duration(raw: u16) -> Result<MaxCallDuration, ApiError> {
 }
 
 fn text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(v) if v.is_empty() || v.chars().count() > max => Err(ApiError::validation(
-            field,
-            format!("must be 1-{max} characters"),
-        )),
-        Some(v) if v.chars().any(char::is_control) => Err(ApiError::validation(
-            field,
-            "must not contain control characters",
-        )),
-        other => Ok(other),
+    if let Some(v) = &value {
+        rules::text(v, max).map_err(|reason| ApiError::validation(field, reason))?;
     }
+    Ok(value)
 }
 
 fn user_data(value: Option<String>) -> Result<Option<String>, ApiError> {
@@ -99,21 +47,19 @@ fn user_data(value: Option<String>) -> Result<Option<String>, ApiError> {
     Ok(value)
 }
 
-fn pre_voice(value: Option<PreVoiceIn>) -> Result<Option<PreVoiceIn>, ApiError> {
+fn pre_voice(value: Option<PreVoiceIn>) -> Result<Option<PreVoice>, ApiError> {
     let Some(v) = value else { return Ok(None) };
-    Ok(Some(PreVoiceIn {
+    Ok(Some(PreVoice {
         caller_hint_tone: text("preVoice.callerHintTone", v.caller_hint_tone, 128)?,
         callee_hint_tone: text("preVoice.calleeHintTone", v.callee_hint_tone, 128)?,
     }))
 }
 
 fn area_code(value: Option<String>) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(a) if !(2..=6).contains(&a.len()) || !a.bytes().all(|b| b.is_ascii_digit()) => Err(
-            ApiError::validation("areaCode", "must be 2-6 digits, e.g. 0755"),
-        ),
-        other => Ok(other),
+    if let Some(a) = &value {
+        rules::area_code(a).map_err(|reason| ApiError::validation("areaCode", reason))?;
     }
+    Ok(value)
 }
 
 fn distinct(caller: &PhoneNumber, callee: &PhoneNumber) -> Result<(), ApiError> {
@@ -200,4 +146,24 @@ pub fn changes(patch: BindingPatch) -> Result<Changes, ApiError> {
         distinct(a, b)?;
     }
     Ok(changes)
+}
+
+pub fn query(filter: &BindingFilter) -> Result<BindingQuery, ApiError> {
+    Ok(BindingQuery {
+        status: filter.status,
+        relation_num: filter
+            .relation_num
+            .as_deref()
+            .map(|x| phone("relationNum", x))
+            .transpose()?,
+        number: filter
+            .number
+            .as_deref()
+            .map(|n| phone("number", n))
+            .transpose()?,
+        external_ref: filter.external_ref.clone(),
+        subscription_id: filter.subscription_id.clone(),
+        created_from: filter.created_from,
+        created_to: filter.created_to,
+    })
 }

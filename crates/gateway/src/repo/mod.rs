@@ -1,0 +1,27 @@
+//! Storage of the binding table group: the one owner of every write to `bindings`,
+//! `binding_parties` and the X-number counters (`x_numbers.in_use`). Services call these named
+//! operations; none writes those tables itself, so the invariant and the lock order live here only.
+//!
+//! The AXB invariant (on one X a real number is in at most one pending/active binding) is the
+//! `binding_parties` primary key. Lock order, for every writer: X rows first (in number order), then
+//! party rows (sorted); PostgreSQL then never sees a lock cycle. Every change of a binding row bumps
+//! its `version`, which conditional writes and reconciliation compare.
+
+pub mod bindings;
+pub mod change;
+pub mod correction;
+mod parties;
+
+use sea_orm::DbErr;
+
+pub use parties::live_bindings;
+
+/// A write that claims parties on X: refused when one is already bound there.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    /// The conflicting number, unmasked (mask it before it reaches a log or an answer).
+    #[error("a party is already bound on this X number")]
+    PartyTaken(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
