@@ -17,6 +17,7 @@ mod m20261202_130004_index_retention_times;
 mod m20261202_130005_add_x_number_unusable;
 mod m20261202_131000_create_callback_nonces;
 mod m20261202_131100_create_service_facts;
+mod m20261202_150000_create_webhooks;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_130003_add_status_event_time::Migration),
             Box::new(m20261202_130004_index_retention_times::Migration),
             Box::new(m20261202_130005_add_x_number_unusable::Migration),
+            Box::new(m20261202_150000_create_webhooks::Migration),
         ]
     }
 }

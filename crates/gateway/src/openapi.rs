@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers, sms};
+use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers, sms, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +37,14 @@ use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers,
         calls::call_recording,
         sms::list_sms,
         callbacks::huawei,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::get_webhook,
+        webhooks::patch_webhook,
+        webhooks::delete_webhook,
+        webhooks::rotate_webhook_secret,
+        webhooks::list_deliveries,
+        webhooks::retry_delivery,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
@@ -47,6 +55,7 @@ use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers,
         (name = "calls", description = "Call history and recordings, from the platform's events and CDRs"),
         (name = "sms", description = "Texts through X and the routing decisions taken"),
         (name = "callbacks", description = "Where the platform posts its notifications (AKSK-signed)"),
+        (name = "webhooks", description = "Signed, retried event delivery to the app's endpoints (Standard Webhooks)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

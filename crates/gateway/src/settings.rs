@@ -62,6 +62,13 @@ pub struct RawSettings {
     pub retention_sms_days: u64,
     pub retention_number_status_days: u64,
     pub retention_reconcile_days: u64,
+    /// CIDRs (and the word `public`) that webhook targets may resolve to.
+    pub webhook_allowed_networks: Option<String>,
+    pub webhook_retry_schedule_secs: String,
+    pub webhook_timeout_secs: u64,
+    pub webhook_concurrency: u32,
+    pub webhook_poll_interval_ms: u64,
+    pub webhook_disable_after_secs: u64,
 }
 
 impl Default for RawSettings {
@@ -115,6 +122,12 @@ impl Default for RawSettings {
             retention_sms_days: 0,
             retention_number_status_days: 0,
             retention_reconcile_days: 0,
+            webhook_allowed_networks: None,
+            webhook_retry_schedule_secs: "0,5,300,1800,7200,18000,36000,36000".into(),
+            webhook_timeout_secs: 15,
+            webhook_concurrency: 16,
+            webhook_poll_interval_ms: 500,
+            webhook_disable_after_secs: 5 * 24 * 3600,
         }
     }
 }
@@ -180,6 +193,7 @@ pub struct Settings {
     /// How long a stop waits for in-flight requests.
     pub shutdown_timeout: Duration,
     pub retention: Retention,
+    pub webhooks: WebhookSettings,
 }
 
 /// How long each kind of history is kept; None = for ever. Purged by the leader-elected `retention`
@@ -238,6 +252,31 @@ impl Retention {
     }
 }
 
+/// Event delivery to apps' webhook endpoints.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Where targets may resolve to. Link-local and metadata addresses are refused whatever this says.
+    pub allowed_networks: Vec<AllowedNetwork>,
+    /// Delay before each attempt: entry 0 before the first, and so on; its length is the number of
+    /// attempts before a delivery is marked failed.
+    pub retry_schedule: Vec<Duration>,
+    pub timeout: Duration,
+    /// Deliveries in flight at once, per instance.
+    pub concurrency: usize,
+    /// How often the dispatcher looks for new events when it has nothing to do.
+    pub poll_interval: Duration,
+    /// An endpoint failing for this long without a success is disabled.
+    pub disable_after: Duration,
+}
+
+/// One entry of `PNS_WEBHOOK_ALLOWED_NETWORKS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AllowedNetwork {
+    /// Any globally routable address.
+    Public,
+    Net(ipnet::IpNet),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -279,6 +318,8 @@ impl Settings {
     pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
         let retention = Retention::from_raw(&raw)?;
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let sandbox = non_empty(raw.upstream_url.clone()).is_none();
+        let webhooks = webhook_settings(&raw, sandbox)?;
         if raw.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
                 "PNS_LISTEN",
@@ -430,6 +471,7 @@ impl Settings {
             rate_limit_burst: raw.rate_limit_burst,
             metrics_token: non_empty(raw.metrics_token).map(SecretString::from),
             shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_secs),
+            webhooks,
         })
     }
 
@@ -441,6 +483,65 @@ impl Settings {
     pub fn is_sandbox(&self) -> bool {
         matches!(self.upstream, UpstreamMode::Sandbox { .. })
     }
+}
+
+/// The sandbox also calls receivers on this machine and the local network by default (development);
+/// production calls public addresses only unless told otherwise.
+fn webhook_settings(raw: &RawSettings, sandbox: bool) -> Result<WebhookSettings, SettingsError> {
+    const KEY: &str = "PNS_WEBHOOK_ALLOWED_NETWORKS";
+    let networks = match raw.webhook_allowed_networks.as_deref().map(str::trim) {
+        Some(list) if !list.is_empty() => list,
+        _ if sandbox => {
+            "public,127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+        }
+        _ => "public",
+    };
+    let allowed_networks = networks
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| match item {
+            "public" => Ok(AllowedNetwork::Public),
+            cidr => cidr
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| cidr.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(AllowedNetwork::Net)
+                .map_err(|_| invalid(KEY, format!("`{cidr}` is neither `public` nor a CIDR"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    const SCHEDULE: &str = "PNS_WEBHOOK_RETRY_SCHEDULE_SECS";
+    let retry_schedule = raw
+        .webhook_retry_schedule_secs
+        .split(',')
+        .map(|s| s.trim().parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(SCHEDULE, format!("a comma-separated list of seconds: {e}")))?;
+    if retry_schedule.is_empty() || retry_schedule.len() > 30 {
+        return Err(invalid(SCHEDULE, "between 1 and 30 attempts"));
+    }
+    if retry_schedule.iter().any(|s| *s > 7 * 24 * 3600) {
+        return Err(invalid(SCHEDULE, "no delay may pass 7 days"));
+    }
+    if raw.webhook_timeout_secs == 0 || raw.webhook_timeout_secs > 60 {
+        return Err(invalid("PNS_WEBHOOK_TIMEOUT_SECS", "between 1 and 60"));
+    }
+    if raw.webhook_concurrency == 0 || raw.webhook_concurrency > 1024 {
+        return Err(invalid("PNS_WEBHOOK_CONCURRENCY", "between 1 and 1024"));
+    }
+    if raw.webhook_poll_interval_ms < 10 {
+        return Err(invalid("PNS_WEBHOOK_POLL_INTERVAL_MS", "at least 10"));
+    }
+    Ok(WebhookSettings {
+        allowed_networks,
+        retry_schedule: retry_schedule
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect(),
+        timeout: Duration::from_secs(raw.webhook_timeout_secs),
+        concurrency: raw.webhook_concurrency as usize,
+        poll_interval: Duration::from_millis(raw.webhook_poll_interval_ms),
+        disable_after: Duration::from_secs(raw.webhook_disable_after_secs.max(60)),
+    })
 }
 
 /// `localhost`, 127.0.0.0/8 or ::1: traffic that never leaves the host.
@@ -599,6 +700,39 @@ mod tests {
             Settings::from_raw(raw).unwrap_err().key,
             "PNS_RETENTION_SMS_DAYS"
         );
+    }
+
+    #[test]
+    fn webhook_settings_default_to_public_targets_in_production_and_check_their_lists() {
+        let production = RawSettings {
+            upstream_url: Some("https://example.invalid".into()),
+            app_key: Some("k".into()),
+            app_secret: Some("s".into()),
+            jwt_secret: Some("j".repeat(32)),
+            ..RawSettings::default()
+        };
+        let settings = Settings::from_raw(production.clone()).unwrap();
+        assert_eq!(settings.webhooks.allowed_networks, [AllowedNetwork::Public]);
+        assert_eq!(settings.webhooks.retry_schedule.len(), 8);
+        assert_eq!(settings.webhooks.timeout, Duration::from_secs(15));
+        for (raw, key) in [
+            (
+                RawSettings {
+                    webhook_allowed_networks: Some("public,10.0.0.0/33".into()),
+                    ..production.clone()
+                },
+                "PNS_WEBHOOK_ALLOWED_NETWORKS",
+            ),
+            (
+                RawSettings {
+                    webhook_retry_schedule_secs: "0,five".into(),
+                    ..production.clone()
+                },
+                "PNS_WEBHOOK_RETRY_SCHEDULE_SECS",
+            ),
+        ] {
+            assert_eq!(Settings::from_raw(raw).unwrap_err().key, key);
+        }
     }
 
     #[test]

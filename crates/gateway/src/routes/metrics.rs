@@ -39,6 +39,15 @@ pub async fn metrics(
         // Still serve the counters: a scrape must not fail because one query did.
         Err(e) => tracing::warn!(error = %e, "metrics: counting bindings failed"),
     }
+    match crate::service::webhooks::deliveries::backlog(&state.db).await {
+        Ok(backlog) => {
+            let age = backlog.oldest.map_or(0.0, |at| {
+                (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+            });
+            recorder::webhook_backlog(backlog.waiting, age);
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: counting the webhook backlog failed"),
+    }
     let body = recorder::render().ok_or_else(|| ApiError::not_found("metrics recorder"))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

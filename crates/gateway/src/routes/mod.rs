@@ -11,6 +11,7 @@ pub mod numbers;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod sms;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, error, web};
 
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(admin::configure)
         .configure(calls::configure)
         .configure(sms::configure)
+        .configure(webhooks::configure)
         .configure(callbacks::configure);
     #[cfg(feature = "sandbox")]
     cfg.configure(sandbox::configure);

@@ -1,5 +1,5 @@
 //! Periodic background jobs (expiry sweep, reconciliation, retention purge), run once per interval across every
-//! gateway instance sharing the database.
+//! gateway instance sharing the database; and the webhook dispatcher, which runs on every instance.
 //!
 //! Leadership is a row per job in `job_leases`, claimed with a conditional UPDATE (`lease_until < now`,
 //! or the holder renewing its own lease): the one instance whose UPDATE matched runs the round; the
@@ -63,6 +63,10 @@ impl Jobs {
                 )));
             }
         }
+        handles.push(tokio::spawn(crate::service::webhooks::dispatch::run(
+            state.clone(),
+            stop.subscribe(),
+        )));
         Self { stop, handles }
     }
 

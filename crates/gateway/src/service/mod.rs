@@ -14,3 +14,4 @@ pub mod retention;
 pub mod simulate;
 pub mod sms;
 pub mod stats;
+pub mod webhooks;

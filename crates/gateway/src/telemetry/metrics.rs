@@ -109,6 +109,23 @@ fn describe() {
         "Unix time of the last successful JWKS fetch"
     );
     describe_gauge!("pns_bindings", "Bindings by status (refreshed at scrape)");
+    describe_counter!(
+        "pns_webhook_deliveries_total",
+        "Webhook attempts by outcome (delivered, retrying, failed)"
+    );
+    describe_histogram!(
+        "pns_webhook_attempt_duration_seconds",
+        Unit::Seconds,
+        "Time a webhook receiver took to answer"
+    );
+    describe_gauge!(
+        "pns_webhook_backlog",
+        "Webhook events and deliveries waiting to be sent (refreshed at scrape)"
+    );
+    describe_gauge!(
+        "pns_webhook_backlog_oldest_seconds",
+        "Age of the oldest waiting webhook event (refreshed at scrape)"
+    );
     describe_gauge!(
         "pns_pool_bindings",
         "Open bindings (pending or active) per X number and area (refreshed at scrape)"
@@ -158,6 +175,20 @@ pub fn purged(table: &'static str, rows: u64) {
 /// The platform refused a pool number as not this app's; the pool stops offering it.
 pub fn number_marked_unusable() {
     metrics::counter!("pns_pool_numbers_marked_unusable_total").increment(1);
+}
+
+/// One webhook attempt finished. `outcome`: `delivered`, `retrying` (another attempt is scheduled)
+/// or `failed` (no attempt left, or the endpoint answered 410).
+pub fn webhook_attempt(outcome: &'static str, latency_ms: i32) {
+    metrics::counter!("pns_webhook_deliveries_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("pns_webhook_attempt_duration_seconds")
+        .record(f64::from(latency_ms.max(0)) / 1000.0);
+}
+
+/// Events waiting to be delivered and the age of the oldest (refreshed at scrape).
+pub fn webhook_backlog(waiting: u64, oldest_age_seconds: f64) {
+    metrics::gauge!("pns_webhook_backlog").set(waiting as f64);
+    metrics::gauge!("pns_webhook_backlog_oldest_seconds").set(oldest_age_seconds);
 }
 
 /// One fetch of the identity provider's JWKS: `Some(usable keys)` on success, `None` on failure.

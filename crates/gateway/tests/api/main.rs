@@ -20,3 +20,4 @@ mod reconcile;
 mod reconcile_confirm;
 mod retention;
 mod surface;
+mod webhooks;

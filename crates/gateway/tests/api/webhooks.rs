@@ -1,0 +1,6 @@
+//! Webhooks to apps: endpoints scoped like bindings, signed deliveries to a real receiver on a port,
+//! retries with a stable `webhook-id`, the delivery log, and delivery across instances.
+
+mod delivery;
+mod endpoints;
+mod receiver;
