@@ -61,6 +61,8 @@ fn policy(state: &AppState) -> TargetPolicy {
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, description = "Missing bindings:write", body = ErrorBody),
         (status = 422, description = "Bad URL, a target address the gateway may not call, or an unknown event type", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -138,6 +140,7 @@ pub async fn get_webhook(
         (status = 200, body = WebhookOut),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
