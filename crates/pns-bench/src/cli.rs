@@ -33,6 +33,8 @@ pub enum ScenarioArg {
     Growth,
     /// Gateway peak RSS under many concurrent connections.
     Memory,
+    /// Statements, commits, rows, WAL bytes and CPU per bind cycle, CDR record and call event.
+    Costs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -4,8 +4,10 @@
 
 pub mod bodies;
 pub mod cli;
+pub mod costs;
 pub mod db;
 pub mod driver;
+pub mod pgbench;
 pub mod procs;
 pub mod report;
 pub mod scenarios;
@@ -38,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         ScenarioArg::Sms => vec![Scenario::Sms],
         ScenarioArg::Growth => vec![Scenario::Growth],
         ScenarioArg::Memory => vec![Scenario::Memory],
+        ScenarioArg::Costs => vec![Scenario::Costs],
     };
     let backends = opts.db.backends();
     let (gateway_bin, sim_bin) = (opts.gateway_bin.clone(), opts.sim_bin.clone());

@@ -17,6 +17,8 @@ pub const APP_KEY: &str = "pns-bench-app";
 const APP_SECRET: &str = "pns-bench-app-secret-2f6c1d9e";
 const JWT_SECRET: &str = "pns-bench-jwt-secret-7f3a9c1e5b2d4f6a8c0e";
 const APP: &str = "bench";
+/// Lets the cost probe read the gateway's /metrics.
+pub const METRICS_TOKEN: &str = "pns-bench-metrics-token-5d1e8a7c3b9f";
 
 /// What every scenario needs to start its own stack.
 pub struct Ctx {
@@ -92,6 +94,7 @@ impl Stack {
             ("PNS_APP_KEY", APP_KEY),
             ("PNS_APP_SECRET", APP_SECRET),
             ("PNS_JWT_SECRET", JWT_SECRET),
+            ("PNS_METRICS_TOKEN", METRICS_TOKEN),
             // Capacity is what is measured here, not the per-app limiter in front of it.
             ("PNS_RATE_LIMIT_PER_SEC", "0"),
             // Reconciliation would query the platform for every pre-filled binding of the growth scenario.

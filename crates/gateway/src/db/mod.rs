@@ -42,7 +42,8 @@ pub async fn connect(
         let ca_file = ca_file.to_owned();
         options.map_sqlx_postgres_opts(move |opts| opts.ssl_root_cert(ca_file.clone()));
     }
-    let db = Database::connect(options).await?;
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(|info| crate::telemetry::metrics::db_statement(info.failed));
     Ok(db)
 }
 

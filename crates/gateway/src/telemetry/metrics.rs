@@ -63,6 +63,10 @@ fn describe() {
         "HTTP request latency by method and route template"
     );
     describe_counter!(
+        "pns_db_statements_total",
+        "SQL statements sent to the database, by outcome (ok, error); BEGIN/COMMIT not counted"
+    );
+    describe_counter!(
         "pns_callbacks_total",
         "Platform callbacks by kind and outcome (stored, duplicate, refused)"
     );
@@ -165,6 +169,13 @@ pub fn job_run(job: &'static str, outcome: &'static str, took: Duration) {
 /// Reconciliation found `n` differences of one `category` (e.g. `orphan_upstream`, `missing_upstream`).
 pub fn drift_found(category: &'static str, n: u64) {
     metrics::counter!("pns_drift_found_total", "category" => category).increment(n);
+}
+
+/// One SQL statement ran (sea-orm's metric hook). Statements per request are what every instance
+/// spends of the one shared PostgreSQL, so they are counted where they are sent.
+pub fn db_statement(failed: bool) {
+    let outcome = if failed { "error" } else { "ok" };
+    metrics::counter!("pns_db_statements_total", "outcome" => outcome).increment(1);
 }
 
 /// The retention job deleted `rows` old rows of `table`.

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 
 use super::{Cpu, Outcome, count_rows, errors_note, warmup};
-use crate::bodies::{call_event, fee_batch, next_seq};
+use crate::bodies::{call_event, fee_batch, fee_record, next_seq};
 use crate::db::Backend;
 use crate::driver::{Measured, closed_loop};
 use crate::report::{Check, ms, rate};
@@ -27,7 +27,7 @@ pub const HEADERS: [&str; 9] = [
     "vs raw insert",
     "CPU cores gw/sim/client",
 ];
-pub const TARGET: &str = "CDR ingestion >= 25,000 records/s";
+pub const TARGET: &str = "CDR ingestion >= 0.5x the raw PostgreSQL rate (pgbench)";
 const BATCH: usize = 50;
 
 pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
@@ -109,6 +109,27 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let r_cpu = cpu.cores_since(stack, r.elapsed);
     let raw_per_sec = (r.ok * BATCH as u64) as f64 / r.elapsed.as_secs_f64().max(1e-9);
     db.close().await?;
+    // PostgreSQL's own client inserting the same rows: the strongest baseline, the one ratios use.
+    let pgbench = match stack.backend {
+        Backend::Postgres => {
+            let record = fee_record("template", &pairs[0]);
+            let rate = crate::pgbench::cdr_inserts(
+                &stack.db.url,
+                ctx.dir.path(),
+                &record,
+                BATCH,
+                stack.backend.gateway_pool(),
+                o.duration,
+            )
+            .await;
+            Some(rate.map_err(|e| format!("{e:#}")))
+        }
+        Backend::Sqlite => None,
+    };
+    let baseline = match &pgbench {
+        Some(Ok(rate)) => rate.rows_per_sec.max(raw_per_sec),
+        _ => raw_per_sec,
+    };
 
     let label = stack.backend.label();
     let row = |what: &str, per_sec: f64, m: &Measured, vs: String, cpu: String| {
@@ -124,7 +145,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             cpu,
         ]
     };
-    let ratio = records_per_sec / raw_per_sec.max(1e-9);
+    let ratio = records_per_sec / baseline.max(1e-9);
     let mut notes: Vec<String> = [
         errors_note("CDR batches", stack.backend, &f),
         errors_note("CDR batches sharing bindings", stack.backend, &fs),
@@ -144,8 +165,12 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         checks.push(Check {
             target: TARGET,
             backend: stack.backend,
-            measured: format!("{} records/s", rate(records_per_sec)),
-            met: Some(records_per_sec >= 25_000.0 && f.errors == 0),
+            measured: format!(
+                "{ratio:.2}x ({} vs {} records/s)",
+                rate(records_per_sec),
+                rate(baseline)
+            ),
+            met: Some(ratio >= 0.5 && f.errors == 0),
         });
     }
     Ok(Outcome {
@@ -161,21 +186,59 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
                 "CDR records, batches sharing bindings",
                 shared_per_sec,
                 &fs,
-                format!("{:.2}x", shared_per_sec / raw_per_sec.max(1e-9)),
+                format!("{:.2}x", shared_per_sec / baseline.max(1e-9)),
                 fs_cpu,
             ),
             row("call events", e.per_sec(), &e, String::new(), e_cpu),
             row(
-                "raw INSERT into cdrs",
+                "raw INSERT into cdrs (sea-orm, 50 rows per transaction)",
                 raw_per_sec,
                 &r,
-                "1.00x".into(),
+                format!("{:.2}x", raw_per_sec / baseline.max(1e-9)),
                 r_cpu,
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(pgbench_row(label, pgbench.as_ref(), o.duration))
+        .collect(),
         checks,
         notes,
     })
+}
+
+/// The pgbench row: its rate, or why it is missing.
+fn pgbench_row(
+    label: &str,
+    pgbench: Option<&Result<crate::pgbench::Rate, String>>,
+    duration: std::time::Duration,
+) -> Option<Vec<String>> {
+    let cells = match pgbench? {
+        Ok(r) => [
+            rate(r.rows_per_sec),
+            r.transactions.to_string(),
+            "0".to_owned(),
+            "1.00x".to_owned(),
+        ],
+        Err(e) => [
+            "failed".to_owned(),
+            "0".to_owned(),
+            e.clone(),
+            String::new(),
+        ],
+    };
+    let clients = pgbench?.as_ref().map_or(0, |r| r.clients);
+    let [per_sec, ok, errors, vs] = cells;
+    Some(vec![
+        format!("pgbench: 50-row INSERT into cdrs ({clients} clients, prepared)"),
+        label.to_owned(),
+        per_sec,
+        String::new(),
+        String::new(),
+        ok,
+        errors,
+        vs,
+        format!("({} s, client not counted)", duration.as_secs()),
+    ])
 }
 
 /// One transaction holding one multi-row INSERT of the batch.

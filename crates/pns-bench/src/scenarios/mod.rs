@@ -3,6 +3,7 @@
 
 mod bind;
 mod callbacks;
+mod costs;
 mod fill;
 mod growth;
 mod memory;
@@ -21,15 +22,17 @@ pub enum Scenario {
     Sms,
     Growth,
     Memory,
+    Costs,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Self::Bind,
         Self::Callbacks,
         Self::Sms,
         Self::Memory,
         Self::Growth,
+        Self::Costs,
     ];
 
     fn title(self, ctx: &Ctx) -> String {
@@ -56,6 +59,7 @@ impl Scenario {
                 "5. memory: gateway peak RSS ({} connections of bind+unbind cycles, {secs} s)",
                 o.memory_concurrency
             ),
+            Self::Costs => "6. per-operation costs (counted, not timed)".to_owned(),
         }
     }
 
@@ -66,6 +70,7 @@ impl Scenario {
             Self::Sms => sms::HEADERS.to_vec(),
             Self::Growth => growth::HEADERS.to_vec(),
             Self::Memory => memory::HEADERS.to_vec(),
+            Self::Costs => costs::headers(),
         }
     }
 
@@ -78,7 +83,7 @@ impl Scenario {
                 o.numbers,
                 pns_core::wire::BIND_PATH
             ),
-            Self::Callbacks => "signed `fee` batches of 50 CDRs to POST /callbacks/huawei. own binding: each connection's CDRs belong to its own live binding; sharing bindings: every batch spreads its records over all of them (concurrent deliveries for the same bindings). call events: one signed callin/alerting/answer/disconnect per request. raw INSERT: as many rows as the first row acknowledged, inserted into `cdrs` by as many connections as the gateway's pool, one 50-row INSERT per transaction.".to_owned(),
+            Self::Callbacks => "signed `fee` batches of 50 CDRs to POST /callbacks/huawei. own binding: each connection's CDRs belong to its own live binding; sharing bindings: every batch spreads its records over all of them (concurrent deliveries for the same bindings). call events: one signed callin/alerting/answer/disconnect per request. raw INSERT: as many rows as the first row acknowledged, inserted into `cdrs` by as many connections as the gateway's pool, one 50-row INSERT per transaction. pgbench (PostgreSQL): the same rows (same unique icid, same JSONB payload) inserted by PostgreSQL's own client, prepared, one 50-row `INSERT ... SELECT generate_series` per transaction, as many clients as the gateway's pool: the baseline the ratios use (the better of the two raw rows).".to_owned(),
             Self::Sms => format!(
                 "a signed Block-mode SMS notification for one bound pair every {:.1} ms; latency counted from the scheduled send time (no coordinated omission); a request is shed instead of sent when 512 are already in flight.",
                 1000.0 / f64::from(o.sms_rate.max(1))
@@ -88,6 +93,7 @@ impl Scenario {
                 o.numbers
             ),
             Self::Memory => "VmHWM of the gateway process from /proc/<pid>/status, reset to the idle RSS (clear_refs) just before the load.".to_owned(),
+            Self::Costs => "2,000 bind+unbind cycles (explicit X), 100 signed 50-record `fee` batches (each connection's CDRs for its own binding) and 2,000 call events, 16 connections. statements: the gateway's `pns_db_statements_total` (BEGIN/COMMIT not included); commits and rows written (inserted + updated + deleted): `pg_stat_database`; WAL bytes: `pg_current_wal_lsn()` difference; PostgreSQL CPU: user+system time of every `postgres` process (/proc); gateway CPU: its process. Per operation; on SQLite only the gateway's own figures.".to_owned(),
         };
         vec![text]
     }
@@ -101,6 +107,7 @@ impl Scenario {
             Self::Sms => vec![sms::TARGET],
             Self::Growth => vec![growth::TARGET],
             Self::Memory => vec![memory::TARGET],
+            Self::Costs => vec![],
         }
     }
 
@@ -117,6 +124,7 @@ impl Scenario {
             Self::Sms => sms::run(ctx, &stack).await,
             Self::Growth => growth::run(ctx, &stack).await,
             Self::Memory => memory::run(ctx, &stack).await,
+            Self::Costs => costs::run(ctx, &stack).await,
         };
         print_log_tails(&stack, if result.is_err() { 15 } else { 3 });
         match Arc::try_unwrap(stack) {

@@ -83,6 +83,7 @@ both_backends!(
             "outcome=\"stored\"",
             "pns_job_runs_total{job=\"expiry_sweep\",outcome=\"ok\"}",
             "pns_job_run_duration_seconds_bucket{job=\"expiry_sweep\"",
+            "pns_db_statements_total{outcome=\"ok\"}",
         ] {
             assert!(text.contains(needle), "no {needle} in:\n{text}");
         }
