@@ -7,6 +7,7 @@ pub mod cli;
 pub mod db;
 pub mod driver;
 pub mod procs;
+pub mod receiver;
 pub mod report;
 pub mod scenarios;
 pub mod stack;

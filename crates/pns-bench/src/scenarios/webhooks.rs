@@ -3,17 +3,13 @@
 //! Each CDR settles a call, so each must reach the receiver once; the lag runs from the moment its
 //! batch was sent to the callback endpoint to the moment the event arrived.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use hdrhistogram::Histogram;
-use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::{Cpu, Outcome, errors_note};
 use crate::bodies::{fee_batch, next_seq};
-use crate::driver::{closed_loop, histogram};
+use crate::driver::closed_loop;
+use crate::receiver::WebhookReceiver;
 use crate::report::{ms, rate};
 use crate::stack::{Ctx, Stack};
 
@@ -31,48 +27,6 @@ const BATCH: usize = 50;
 /// How long delivery may trail the flood before the run is reported as incomplete.
 const DRAIN: Duration = Duration::from_secs(120);
 
-/// What the receiver saw.
-#[derive(Default)]
-struct Seen {
-    /// Call session -> when its CDR batch was sent.
-    sent: HashMap<String, Instant>,
-    ids: HashSet<String>,
-    repeats: u64,
-    lag: Option<Histogram<u64>>,
-    last: Option<Instant>,
-}
-
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Seen>>);
-
-impl Respond for Receiver {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let now = Instant::now();
-        let id = request
-            .headers
-            .get("webhook-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let session = serde_json::from_slice::<Value>(&request.body)
-            .ok()
-            .and_then(|e| e["data"]["sessionId"].as_str().map(str::to_owned));
-        let mut seen = self.0.lock().expect("receiver lock");
-        if !seen.ids.insert(id) {
-            seen.repeats += 1;
-            return ResponseTemplate::new(204);
-        }
-        if let Some(sent) = session.and_then(|s| seen.sent.get(&s).copied()) {
-            let micros = u64::try_from((now - sent).as_micros()).unwrap_or(u64::MAX);
-            seen.lag
-                .get_or_insert_with(histogram)
-                .saturating_record(micros.max(1));
-        }
-        seen.last = Some(now);
-        ResponseTemplate::new(204)
-    }
-}
-
 pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let o = &ctx.opts;
     let mut pairs = Vec::with_capacity(o.concurrency);
@@ -80,45 +34,27 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         pairs.push(stack.bound_pair().await?);
     }
     let pairs = Arc::new(pairs);
-    let receiver = Receiver::default();
-    let server = MockServer::builder()
-        .disable_request_recording()
-        .start()
-        .await;
-    Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(receiver.clone())
-        .mount(&server)
-        .await;
-    let created = stack
-        .client
-        .post(format!("{}/v1/webhooks", stack.gateway_url))
-        .bearer_auth(&stack.token)
-        .json(&json!({"url": server.uri(), "events": ["call.completed"]}))
-        .send()
+    let receiver = WebhookReceiver::start().await;
+    receiver
+        .subscribe(
+            &stack.client,
+            &stack.gateway_url,
+            &stack.token,
+            &["call.completed"],
+        )
         .await?;
-    anyhow::ensure!(
-        created.status() == 201,
-        "creating the webhook endpoint: {} {}",
-        created.status(),
-        created.text().await.unwrap_or_default()
-    );
 
     let flood = {
-        let (stack, pairs, seen) = (stack.clone(), pairs.clone(), receiver.0.clone());
+        let (stack, pairs, log) = (stack.clone(), pairs.clone(), receiver.sent_log());
         move |worker: usize, _| {
-            let (stack, pairs, seen) = (stack.clone(), pairs.clone(), seen.clone());
+            let (stack, pairs, log) = (stack.clone(), pairs.clone(), log.clone());
             async move {
                 let own = std::slice::from_ref(&pairs[worker % pairs.len()]);
                 let (records, body) = fee_batch(&format!("wh-{}", next_seq()), BATCH, own);
-                let sent = Instant::now();
-                {
-                    let mut seen = seen.lock().expect("receiver lock");
-                    for r in &records {
-                        if let Some(s) = r["sessionId"].as_str() {
-                            seen.sent.insert(s.to_owned(), sent);
-                        }
-                    }
-                }
+                log.sent(
+                    records.iter().filter_map(|r| r["sessionId"].as_str()),
+                    Instant::now(),
+                );
                 stack.post_callback(&body).await?;
                 Ok(None)
             }
@@ -131,17 +67,16 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let acknowledged = f.ok * BATCH as u64;
     let drained = Instant::now() + DRAIN;
     let delivered = loop {
-        let n = receiver.0.lock().expect("receiver lock").ids.len() as u64;
+        let n = receiver.seen().distinct();
         if n >= acknowledged || Instant::now() > drained {
             break n;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let seen = receiver.0.lock().expect("receiver lock");
+    let seen = receiver.seen();
     let span = seen.last.map_or(f.elapsed, |last| last - start);
     let cores = cpu.cores_since(stack, span);
-    let lag = seen.lag.clone().unwrap_or_else(histogram);
-    let quantile = |q: f64| lag.value_at_quantile(q) as f64 / 1000.0;
+    let quantile = |q: f64| seen.lag.value_at_quantile(q) as f64 / 1000.0;
     let mut notes: Vec<String> = errors_note("CDR batches", stack.backend, &f)
         .into_iter()
         .collect();
@@ -166,7 +101,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             ms(quantile(0.50)),
             ms(quantile(0.99)),
             delivered.to_string(),
-            seen.repeats.to_string(),
+            seen.repeats().to_string(),
             cores,
         ]],
         checks: Vec::new(),
