@@ -21,6 +21,21 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Calls settled before this version were never announced and are history now: a late
+        // callback about one of them must not announce it after an upgrade.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE calls SET completed_event_at = updated_at \
+                 WHERE ended_at IS NOT NULL OR cdr_received_at IS NOT NULL",
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE calls SET recording_event_at = updated_at WHERE has_recording",
+            )
+            .await?;
         Ok(())
     }
 

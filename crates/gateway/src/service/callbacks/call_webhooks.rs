@@ -65,7 +65,7 @@ pub async fn settle(txn: &DatabaseTransaction, sessions: &[String]) -> Result<()
         return Ok(());
     }
     let now = Utc::now();
-    let mut completed = Calls::update_many()
+    let completed = Calls::update_many()
         .col_expr(calls::Column::CompletedEventAt, Expr::value(now))
         .filter(calls::Column::SessionId.is_in(sessions.iter().cloned()))
         .filter(calls::Column::CompletedEventAt.is_null())
@@ -76,12 +76,7 @@ pub async fn settle(txn: &DatabaseTransaction, sessions: &[String]) -> Result<()
         )
         .exec_with_returning(txn)
         .await?;
-    // Sequence rows in binding order, like the binding rows before them: batches never deadlock.
-    completed.sort_by(|a, b| (a.binding_id, &a.session_id).cmp(&(b.binding_id, &b.session_id)));
-    for call in &completed {
-        call_event(txn, EventType::CallCompleted, call).await?;
-    }
-    let mut recorded = Calls::update_many()
+    let recorded = Calls::update_many()
         .col_expr(calls::Column::RecordingEventAt, Expr::value(now))
         .filter(calls::Column::SessionId.is_in(sessions.iter().cloned()))
         .filter(calls::Column::HasRecording.eq(true))
@@ -89,9 +84,22 @@ pub async fn settle(txn: &DatabaseTransaction, sessions: &[String]) -> Result<()
         .filter(calls::Column::CompletedEventAt.is_not_null())
         .exec_with_returning(txn)
         .await?;
-    recorded.sort_by(|a, b| (a.binding_id, &a.session_id).cmp(&(b.binding_id, &b.session_id)));
-    for call in &recorded {
-        call_event(txn, EventType::CallRecordingReady, call).await?;
+    let mut events: Vec<(EventType, calls::Model)> = completed
+        .into_iter()
+        .map(|call| (EventType::CallCompleted, call))
+        .chain(
+            recorded
+                .into_iter()
+                .map(|call| (EventType::CallRecordingReady, call)),
+        )
+        .collect();
+    // Sequence rows in binding order, like the binding rows before them, so two batches never
+    // deadlock; a call's completion before its recording (the sort is stable).
+    events.sort_by(|(_, a), (_, b)| {
+        (a.binding_id, &a.session_id).cmp(&(b.binding_id, &b.session_id))
+    });
+    for (event_type, call) in &events {
+        call_event(txn, *event_type, call).await?;
     }
     Ok(())
 }

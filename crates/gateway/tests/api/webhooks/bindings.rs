@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
-use super::receiver::{body, receiver, verify, wait_for, webhook_id};
+use super::receiver::{body, verify, wait_for, webhook_id};
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, Upstream, spawn_app_with};
 
@@ -64,11 +64,8 @@ both_backends!(
             return;
         };
         let (one, two) = (app.writer("app-1"), app.writer("app-2"));
-        let server = receiver(204).await;
-        let endpoint = app.webhook(&one, &server.uri(), json!(["binding.*"])).await;
-        let secret = endpoint["secret"].as_str().unwrap();
-        let other = receiver(204).await;
-        app.webhook(&two, &other.uri(), json!([])).await;
+        let (server, secret) = app.listen(&one, json!(["binding.*"])).await;
+        let (other, _) = app.listen(&two, json!([])).await;
 
         let created = app.bind(&one, A, B, X).await;
         let id = created["id"].as_str().unwrap().to_owned();
@@ -79,7 +76,7 @@ both_backends!(
         let unbound = app.json_of(app.delete(&one, &path).await).await;
         let shown = app.json_of(app.get(&one, &path).await).await;
 
-        let got = events(&server, secret, 3).await;
+        let got = events(&server, &secret, 3).await;
         assert_eq!(
             types(&got),
             ["binding.created", "binding.updated", "binding.unbound"]
@@ -119,15 +116,9 @@ both_backends!(
             return;
         };
         let one = app.writer("app-1");
-        let server = receiver(204).await;
-        let endpoint = app
-            .webhook(
-                &one,
-                &server.uri(),
-                json!(["binding.expired", "binding.failed"]),
-            )
+        let (server, secret) = app
+            .listen(&one, json!(["binding.expired", "binding.failed"]))
             .await;
-        let secret = endpoint["secret"].as_str().unwrap();
 
         let short = app
             .post_binding(
@@ -164,7 +155,7 @@ both_backends!(
             .await;
         assert!(refused.status().is_client_error(), "{}", refused.status());
 
-        let got = events(&server, secret, 2).await;
+        let got = events(&server, &secret, 2).await;
         let expired = got.iter().find(|e| e["type"] == "binding.expired").unwrap();
         assert_eq!(expired["data"]["id"], short["id"]);
         assert_eq!(expired["data"]["status"], "expired");
@@ -210,9 +201,7 @@ both_backends!(
             return;
         };
         let one = app.writer("app-1");
-        let server = receiver(204).await;
-        let endpoint = app.webhook(&one, &server.uri(), json!([])).await;
-        let secret = endpoint["secret"].as_str().unwrap();
+        let (server, secret) = app.listen(&one, json!([])).await;
         refuse_created_events(&app).await;
 
         // The activation's transaction fails with its event: the bind is undone upstream and the row
@@ -224,7 +213,7 @@ both_backends!(
             )
             .await;
         assert!(response.status().is_server_error(), "{}", response.status());
-        let got = events(&server, secret, 1).await;
+        let got = events(&server, &secret, 1).await;
         assert_eq!(types(&got), ["binding.failed"]);
         let id = got[0]["bindingId"].as_str().unwrap();
         let shown = app

@@ -7,7 +7,7 @@ use pns_sim::{CallOutcome, CallScript, Party};
 use serde_json::json;
 
 use super::bindings::{events, quick, settle_down, types};
-use super::receiver::{receiver, webhook_id};
+use super::receiver::webhook_id;
 use crate::both_backends;
 use crate::helpers::{Backend, Upstream, spawn_app_with};
 use crate::platform_sim::{A, B, X1, spawn_platform_with};
@@ -19,18 +19,9 @@ both_backends!(
             return;
         };
         let one = app.writer("app-1");
-        let server = receiver(204).await;
-        let endpoint = app
-            .webhook(&one, &server.uri(), json!(["call.*", "sms.received"]))
-            .await;
-        let secret = endpoint["secret"].as_str().unwrap();
-        let admin_server = receiver(204).await;
-        let admin = app
-            .webhook(
-                &app.admin(),
-                &admin_server.uri(),
-                json!(["number.status_changed"]),
-            )
+        let (server, secret) = app.listen(&one, json!(["call.*", "sms.received"])).await;
+        let (admin_server, admin_secret) = app
+            .listen(&app.admin(), json!(["number.status_changed"]))
             .await;
 
         let binding = app.bind(&one, A, B, X1).await;
@@ -54,7 +45,7 @@ both_backends!(
             .unwrap();
         app.json_of(text).await;
 
-        let got = events(&server, secret, 6).await;
+        let got = events(&server, &secret, 6).await;
         assert_eq!(
             types(&got),
             [
@@ -95,7 +86,7 @@ both_backends!(
         sim.push_num_status(vec![push(9)]).await.unwrap();
         // The platform redelivers it: history only, the status did not change again.
         sim.push_num_status(vec![push(9)]).await.unwrap();
-        let admin_events = events(&admin_server, admin["secret"].as_str().unwrap(), 1).await;
+        let admin_events = events(&admin_server, &admin_secret, 1).await;
         assert_eq!(types(&admin_events), ["number.status_changed"]);
         assert_eq!(admin_events[0]["data"]["number"], X1);
         assert_eq!(admin_events[0]["data"]["status"], "suspended");
@@ -117,12 +108,8 @@ both_backends!(
             return;
         };
         let one = p.app.writer("app-1");
-        let (first, second) = (receiver(204).await, receiver(204).await);
-        let e1 = p
-            .app
-            .webhook(&one, &first.uri(), json!(["call.completed"]))
-            .await;
-        let e2 = p.app.webhook(&one, &second.uri(), json!(["call.*"])).await;
+        let (first, first_secret) = p.app.listen(&one, json!(["call.completed"])).await;
+        let (second, second_secret) = p.app.listen(&one, json!(["call.*"])).await;
         let (_, subscription) = p.bind("app-1", A, B, X1).await;
 
         // What the platform posts for one answered call: its events, then its CDR batch.
@@ -149,9 +136,9 @@ both_backends!(
             assert_eq!(p.post_signed(body).await.status(), 200);
         }
 
-        let only = events(&first, e1["secret"].as_str().unwrap(), 1).await;
+        let only = events(&first, &first_secret, 1).await;
         assert_eq!(types(&only), ["call.completed"]);
-        let all = events(&second, e2["secret"].as_str().unwrap(), 4).await;
+        let all = events(&second, &second_secret, 4).await;
         assert_eq!(
             types(&all),
             [
