@@ -167,6 +167,15 @@ impl TestApp {
     }
 }
 
+/// Asserts an error answer: its status and the `code` saying which error it is (a 409 alone does not
+/// tell a binding conflict from an exhausted pool). Returns the body for further checks.
+pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("an error body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    body
+}
+
 /// Runs a test body on SQLite and on PostgreSQL.
 #[macro_export]
 macro_rules! both_backends {
