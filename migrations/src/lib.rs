@@ -18,6 +18,7 @@ mod m20261202_130005_add_x_number_unusable;
 mod m20261202_131000_create_callback_nonces;
 mod m20261202_131100_create_service_facts;
 mod m20261202_150000_create_webhooks;
+mod m20261207_120000_add_raw_callback_digest;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_130004_index_retention_times::Migration),
             Box::new(m20261202_130005_add_x_number_unusable::Migration),
             Box::new(m20261202_150000_create_webhooks::Migration),
+            Box::new(m20261207_120000_add_raw_callback_digest::Migration),
         ]
     }
 }

@@ -5,7 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
-use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers, sms, webhooks};
+use crate::routes::{
+    bindings, callbacks, calls, health, metrics, numbers, reconcile, sms, webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,10 +29,11 @@ use crate::routes::{admin, bindings, callbacks, calls, health, metrics, numbers,
         numbers::list_numbers,
         numbers::patch_number,
         numbers::delete_number,
-        admin::start_reconcile,
-        admin::list_reconcile_runs,
-        admin::get_reconcile_run,
-        admin::list_orphans,
+        reconcile::start_reconcile,
+        reconcile::list_reconcile_runs,
+        reconcile::get_reconcile_run,
+        reconcile::list_findings,
+        reconcile::list_orphans,
         calls::list_calls,
         calls::binding_calls,
         calls::get_call,

@@ -1,6 +1,5 @@
 //! HTTP surface: routes, and JSON errors for everything actix itself refuses.
 
-pub mod admin;
 pub mod bindings;
 pub mod callbacks;
 pub mod calls;
@@ -8,6 +7,8 @@ mod errors;
 pub mod health;
 pub mod metrics;
 pub mod numbers;
+pub mod page;
+pub mod reconcile;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod sms;
@@ -25,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(metrics::metrics)
         .configure(bindings::configure)
         .configure(numbers::configure)
-        .configure(admin::configure)
+        .configure(reconcile::configure)
         .configure(calls::configure)
         .configure(sms::configure)
         .configure(webhooks::configure)

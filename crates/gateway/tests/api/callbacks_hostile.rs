@@ -86,12 +86,62 @@ both_backends!(
             .expect("NUL kept visible as \\u0000");
         assert_eq!(nul.payload["hostName"], "host\\u0000name");
 
-        // A redelivery stores nothing twice.
+        // A redelivery stores nothing twice, the raw record included.
         assert_eq!(p.post_signed(&batch).await.status(), 200);
         assert_eq!(p.app.count("cdrs").await, 3);
         assert_eq!(p.app.count("calls").await, 3);
+        assert_eq!(raw_reasons(&p).await.len(), 1, "the raw record kept once");
     }
 );
+
+/// PostgreSQL refusing the values themselves (a data exception) cannot get better on a retry, so the
+/// batch is kept raw and acknowledged; trouble that can pass (here: "cannot connect now") answers 5xx
+/// so the platform redelivers, and the redelivery is stored once the database is well again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_the_database_refuses_as_data_is_kept_raw_and_an_outage_is_retried() {
+    let Some(p) = spawn_platform(Backend::Postgres).await else {
+        return;
+    };
+    let (_, sid) = p.bind("app-1", A, B, X1).await;
+    let refuse = |code: &str| {
+        format!(
+            "CREATE OR REPLACE FUNCTION refuse_cdr() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '{code}'; END $$"
+        )
+    };
+    p.app.sql(&refuse("22003")).await;
+    p.app
+        .sql("CREATE TRIGGER refuse_cdr BEFORE INSERT ON cdrs FOR EACH ROW EXECUTE FUNCTION refuse_cdr()")
+        .await;
+
+    let batch = json!({"eventType": "fee", "feeLst": [record("icid-a", "session-a", &sid)]});
+    let response = p.post_signed(&batch).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    assert_eq!(p.app.count("cdrs").await, 0);
+    let reasons = raw_reasons(&p).await;
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("refused by the test"), "{reasons:?}");
+    assert_eq!(p.post_signed(&batch).await.status(), 200);
+    assert_eq!(
+        raw_reasons(&p).await.len(),
+        1,
+        "a redelivery is not kept twice"
+    );
+
+    p.app.sql(&refuse("57P03")).await;
+    let later = json!({"eventType": "fee", "feeLst": [record("icid-b", "session-b", &sid)]});
+    let response = p.post_signed(&later).await;
+    assert!(response.status().is_server_error(), "{}", response.status());
+    assert_eq!(
+        raw_reasons(&p).await.len(),
+        1,
+        "nothing acknowledged, nothing kept"
+    );
+
+    p.app.sql("DROP TRIGGER refuse_cdr ON cdrs").await;
+    assert_eq!(p.post_signed(&later).await.status(), 200);
+    assert_eq!(p.app.count("cdrs").await, 1);
+}
 
 both_backends!(
     a_call_event_with_long_fields_and_nul_is_stored,
@@ -117,6 +167,8 @@ both_backends!(
         assert_eq!(p.app.count("call_events").await, 1);
         let reasons = raw_reasons(&p).await;
         assert!(reasons[0].contains("sessionId"), "{reasons:?}");
+        assert_eq!(p.post_signed(&overlong).await.status(), 200);
+        assert_eq!(raw_reasons(&p).await.len(), 1, "a redelivery is kept once");
     }
 );
 

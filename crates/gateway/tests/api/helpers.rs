@@ -149,6 +149,30 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Every item of a cursor-paged list, walking `nextCursor` with pages of `limit`; asserts each
+    /// page is bounded by it.
+    pub async fn all_pages(&self, token: &str, path: &str, limit: usize) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{path}{sep}limit={limit}");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let response = self.get(token, &url).await;
+            assert_eq!(response.status(), 200, "{url}");
+            let page: Value = response.json().await.expect("json");
+            let batch = page["items"].as_array().expect("items");
+            assert!(batch.len() <= limit, "{url}: {} items", batch.len());
+            items.extend(batch.iter().cloned());
+            match page["nextCursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
     /// A binding between two fresh parties, asserting it was created.
     pub async fn bind(&self, token: &str, caller: &str, callee: &str, x: &str) -> Value {
         let response = self

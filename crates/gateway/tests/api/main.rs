@@ -1,5 +1,6 @@
 //! The gateway's integration tests: one binary, real HTTP, real databases.
 
+mod admin_lists;
 mod auth;
 mod bindings;
 mod callbacks;

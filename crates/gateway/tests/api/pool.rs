@@ -69,15 +69,8 @@ impl TestApp {
     }
 
     pub async fn numbers(&self) -> HashMap<String, Value> {
-        let list: Value = self
-            .get(&self.admin(), "/v1/numbers")
+        self.all_pages(&self.admin(), "/v1/numbers", 200)
             .await
-            .json()
-            .await
-            .unwrap();
-        list["items"]
-            .as_array()
-            .unwrap()
             .iter()
             .map(|n| (n["number"].as_str().unwrap().to_owned(), n.clone()))
             .collect()

@@ -46,6 +46,7 @@ both_backends!(
             body: Set(json!({"eventType": "somethingNew"})),
             received_at: Set(now - age),
             reason: Set(None),
+            body_sha256: Set(None),
         };
         let old = (gateway::service::retention::BATCH + 200) as usize;
         for chunk in (0..old).collect::<Vec<_>>().chunks(300) {

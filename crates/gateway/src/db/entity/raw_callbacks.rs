@@ -13,6 +13,8 @@ pub struct Model {
     pub received_at: DateTimeUtc,
     /// Why it is raw; None for a well-formed callback of a kind we do not know.
     pub reason: Option<String>,
+    /// SHA-256 (hex) of the stored body: a redelivered body is kept once.
+    pub body_sha256: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

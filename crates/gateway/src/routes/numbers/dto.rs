@@ -53,6 +53,11 @@ pub struct NumberFilter {
     /// normal | suspended | unavailable | frozen
     pub status: Option<String>,
     pub reserved: Option<bool>,
+    /// 1..=200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -111,4 +116,6 @@ pub struct ImportOut {
 #[serde(rename_all = "camelCase")]
 pub struct NumberList {
     pub items: Vec<NumberOut>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }

@@ -9,6 +9,7 @@ use crate::auth::{Principal, Scope};
 use crate::domain::rules;
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::routes::bindings::parse::phone;
+use crate::service::page::PageRequest;
 use crate::service::pool::admin::{self, MAX_CAPACITY, NewNumber, NumberChanges};
 
 fn area_code(field: &str, raw: &str) -> Result<String, ApiError> {
@@ -128,9 +129,11 @@ pub async fn list_numbers(
         status: f.status,
         reserved: f.reserved,
     };
-    let rows = admin::list(&state.db, &filter).await?;
+    let page = PageRequest::new(f.limit, f.cursor.as_deref())?;
+    let found = admin::list(&state.db, &filter, &page).await?;
     Ok(web::Json(NumberList {
-        items: rows.into_iter().map(Into::into).collect(),
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor: found.next_cursor,
     }))
 }
 

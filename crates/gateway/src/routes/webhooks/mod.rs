@@ -6,11 +6,12 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
 use self::dto::{
-    DeliveryOut, DeliveryPage, DeliveryQuery, PageQuery, WebhookIn, WebhookOut, WebhookPage,
-    WebhookPatch, WebhookWithSecret,
+    DeliveryOut, DeliveryPage, DeliveryQuery, WebhookIn, WebhookOut, WebhookPage, WebhookPatch,
+    WebhookWithSecret,
 };
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::routes::page::PageQuery;
 use crate::service::webhooks::endpoints::{self, EndpointPatch, NewEndpoint};
 use crate::service::webhooks::{
     TargetError, TargetPolicy, WebhookError, decode_cursor, deliveries, page_size,

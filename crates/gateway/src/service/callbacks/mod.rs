@@ -97,8 +97,8 @@ async fn store(
     let (ack, stored, duplicates) = match callback {
         Callback::CallEvent(event) => {
             if let Some(field) = call_events::overlong(&event) {
-                store_raw(&txn, raw, Some(too_long(field))).await?;
-                (Ack::Empty, 1, 0)
+                let new = store_raw(&txn, raw, Some(too_long(field))).await?;
+                (Ack::Empty, usize::from(new), usize::from(!new))
             } else {
                 let new = call_events::store(&txn, &event, &raw).await?;
                 (Ack::Empty, usize::from(new), usize::from(!new))
@@ -110,21 +110,23 @@ async fn store(
                 _ => Vec::new(),
             };
             let (records, raw_records, overlong) = cdrs::split_overlong(fee.fee_lst, records);
+            let mut kept_raw = 0;
             for (record, field) in &overlong {
                 let body = json!({"eventType": "fee", "feeLst": [record]});
-                store_raw(&txn, body, Some(too_long(&format!("feeLst[].{field}")))).await?;
+                let reason = too_long(&format!("feeLst[].{field}"));
+                kept_raw += usize::from(store_raw(&txn, body, Some(reason)).await?);
             }
             let counts = cdrs::store_batch(&txn, &records, raw_records).await?;
             (
                 Ack::Empty,
-                counts.inserted + overlong.len(),
-                counts.duplicates,
+                counts.inserted + kept_raw,
+                counts.duplicates + overlong.len() - kept_raw,
             )
         }
         Callback::Sms(notification) => match sms::overlong(&notification.sms_event) {
             Some(field) => {
-                store_raw(&txn, raw, Some(too_long(field))).await?;
-                (Ack::Empty, 1, 0)
+                let new = store_raw(&txn, raw, Some(too_long(field))).await?;
+                (Ack::Empty, usize::from(new), usize::from(!new))
             }
             None => {
                 let (answer, new) = sms::store(&txn, &notification.sms_event, &raw).await?;
@@ -135,17 +137,21 @@ async fn store(
             let (items, overlong): (Vec<_>, Vec<_>) = std::mem::take(&mut status.num_info)
                 .into_iter()
                 .partition(|i| first_overlong([("number", Some(i.number.as_str()))]).is_none());
-            if !overlong.is_empty() {
+            let overlong_count = overlong.len();
+            let kept_raw = if overlong.is_empty() {
+                0
+            } else {
                 let body = json!({"eventType": "numStatus", "numInfo": overlong});
-                store_raw(&txn, body, Some(too_long("numInfo[].number"))).await?;
-            }
+                let new = store_raw(&txn, body, Some(too_long("numInfo[].number"))).await?;
+                if new { overlong_count } else { 0 }
+            };
             let n = num_status::store(&txn, &items, status.timestamp.as_deref()).await?;
-            (Ack::Empty, n + overlong.len(), 0)
+            (Ack::Empty, n + kept_raw, overlong_count - kept_raw)
         }
         Callback::Unknown(value) => {
             tracing::warn!("callback of an unknown kind; stored raw");
-            store_raw(&txn, value, None).await?;
-            (Ack::Empty, 1, 0)
+            let new = store_raw(&txn, value, None).await?;
+            (Ack::Empty, usize::from(new), usize::from(!new))
         }
     };
     txn.commit().await?;
@@ -187,13 +193,13 @@ async fn keep_raw(
     let reason = crate::telemetry::redact(&reason);
     tracing::error!(kind, reason = %reason, "callback failed to parse or to store; kept raw");
     let txn = begin_claimed(db, nonce).await?;
-    store_raw(&txn, body, Some(reason)).await?;
+    let new = store_raw(&txn, body, Some(reason)).await?;
     txn.commit().await?;
     Ok(Ingested {
         kind,
         ack: Ack::Empty,
-        stored: 1,
-        duplicates: 0,
+        stored: usize::from(new),
+        duplicates: usize::from(!new),
     })
 }
 
@@ -237,20 +243,26 @@ async fn begin_claimed(
     Ok(txn)
 }
 
+/// Keeps `body` raw, once: a redelivery of the same body (the platform retries with a fresh nonce)
+/// finds its digest taken and is counted as a duplicate. True when this call stored it.
 async fn store_raw(
     txn: &DatabaseTransaction,
     body: Value,
     reason: Option<String>,
-) -> Result<(), DbErr> {
-    raw_callbacks::Entity::insert(raw_callbacks::ActiveModel {
+) -> Result<bool, DbErr> {
+    use sha2::{Digest, Sha256};
+    let digest = format!("{:x}", Sha256::digest(body.to_string().as_bytes()));
+    let result = raw_callbacks::Entity::insert(raw_callbacks::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
         body: Set(body),
         received_at: Set(Utc::now()),
         reason: Set(reason),
+        body_sha256: Set(Some(digest)),
     })
+    .on_conflict_do_nothing_on([raw_callbacks::Column::BodySha256])
     .exec_without_returning(txn)
     .await?;
-    Ok(())
+    Ok(was_inserted(result))
 }
 
 /// True when an `INSERT .. ON CONFLICT DO NOTHING` wrote the row (false: a redelivery).

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
 
@@ -11,6 +11,8 @@ use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
 use crate::domain::BindingStatus;
 use crate::domain::number::NumberStatus;
+use crate::service::error::QueryError;
+use crate::service::page::{Cursor, Keyset, Page, PageRequest, text_key};
 
 /// The platform's own limit per X.
 pub const MAX_CAPACITY: i32 = 5_000;
@@ -143,10 +145,12 @@ pub async fn seed(db: &DatabaseConnection, numbers: &[(String, String)]) -> Resu
     Ok(())
 }
 
+/// One page of the pool, in import order (then by number).
 pub async fn list(
     db: &DatabaseConnection,
     filter: &NumberFilter,
-) -> Result<Vec<x_numbers::Model>, DbErr> {
+    page: &PageRequest,
+) -> Result<Page<x_numbers::Model>, QueryError> {
     let mut query = XNumbers::find();
     if let Some(area) = &filter.area_code {
         query = query.filter(x_numbers::Column::AreaCode.eq(area.as_str()));
@@ -157,10 +161,14 @@ pub async fn list(
     if let Some(reserved) = filter.reserved {
         query = query.filter(x_numbers::Column::Reserved.eq(reserved));
     }
-    query
-        .order_by_asc(x_numbers::Column::AreaCode)
-        .order_by_asc(x_numbers::Column::Number)
-        .all(db)
+    let keyset = Keyset {
+        time: x_numbers::Column::CreatedAt,
+        key: x_numbers::Column::Number,
+        order: Order::Asc,
+        key_value: text_key,
+    };
+    keyset
+        .fetch(db, query, page, |n| Cursor::new(n.created_at, &n.number))
         .await
 }
 

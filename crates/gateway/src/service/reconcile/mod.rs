@@ -15,6 +15,7 @@
 mod apply;
 pub mod compare;
 mod confirm;
+pub mod history;
 pub mod report;
 
 use std::collections::{BTreeSet, HashMap};

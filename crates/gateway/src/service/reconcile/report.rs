@@ -1,19 +1,15 @@
 //! Drift reports: one `reconcile_runs` row per run with its tallies, and its findings.
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::Trigger;
 use crate::db::entity::bindings;
-use crate::db::entity::orphan_bindings::{self, Entity as OrphanBindings};
 use crate::db::entity::reconcile_findings::{self, Entity as Findings};
 use crate::db::entity::reconcile_runs::{self, Entity as Runs};
 
@@ -195,53 +191,4 @@ pub async fn finish(
         .one(db)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(run.id.to_string()))
-}
-
-pub async fn list(
-    db: &DatabaseConnection,
-    limit: u64,
-) -> Result<Vec<reconcile_runs::Model>, DbErr> {
-    Runs::find()
-        .order_by_desc(reconcile_runs::Column::StartedAt)
-        .order_by_desc(reconcile_runs::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
-}
-
-/// A run, its findings, and how many findings of each category it has.
-pub async fn get(
-    db: &DatabaseConnection,
-    id: Uuid,
-) -> Result<
-    Option<(
-        reconcile_runs::Model,
-        Vec<reconcile_findings::Model>,
-        BTreeMap<String, u64>,
-    )>,
-    DbErr,
-> {
-    let Some(run) = Runs::find_by_id(id).one(db).await? else {
-        return Ok(None);
-    };
-    let findings = Findings::find()
-        .filter(reconcile_findings::Column::RunId.eq(id))
-        .order_by_asc(reconcile_findings::Column::CreatedAt)
-        .order_by_asc(reconcile_findings::Column::Id)
-        .all(db)
-        .await?;
-    let mut counts = BTreeMap::new();
-    for f in &findings {
-        *counts.entry(f.category.clone()).or_insert(0) += 1;
-    }
-    Ok(Some((run, findings, counts)))
-}
-
-/// Orphans as of the last run that checked their X.
-pub async fn orphans(db: &DatabaseConnection) -> Result<Vec<orphan_bindings::Model>, DbErr> {
-    OrphanBindings::find()
-        .order_by_asc(orphan_bindings::Column::RelationNum)
-        .order_by_asc(orphan_bindings::Column::SubscriptionId)
-        .all(db)
-        .await
 }
