@@ -19,6 +19,7 @@ mod m20261202_131000_create_callback_nonces;
 mod m20261202_131100_create_service_facts;
 mod m20261202_150000_create_webhooks;
 mod m20261207_120000_add_raw_callback_digest;
+mod m20261207_200000_add_call_event_markers;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_130005_add_x_number_unusable::Migration),
             Box::new(m20261202_150000_create_webhooks::Migration),
             Box::new(m20261207_120000_add_raw_callback_digest::Migration),
+            Box::new(m20261207_200000_add_call_event_markers::Migration),
         ]
     }
 }

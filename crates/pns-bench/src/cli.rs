@@ -33,6 +33,8 @@ pub enum ScenarioArg {
     Growth,
     /// Gateway peak RSS under many concurrent connections.
     Memory,
+    /// Webhook events delivered per second and their lag while CDRs flood in.
+    Webhooks,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod db;
 pub mod driver;
 pub mod procs;
+pub mod receiver;
 pub mod report;
 pub mod scenarios;
 pub mod stack;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         ScenarioArg::Sms => vec![Scenario::Sms],
         ScenarioArg::Growth => vec![Scenario::Growth],
         ScenarioArg::Memory => vec![Scenario::Memory],
+        ScenarioArg::Webhooks => vec![Scenario::Webhooks],
     };
     let backends = opts.db.backends();
     let (gateway_bin, sim_bin) = (opts.gateway_bin.clone(), opts.sim_bin.clone());
@@ -50,7 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         (None, _) => None,
     };
     let settings = format!(
-        "{} s per measurement (+ warm-up); {} keep-alive connections; pns-sim with {} X numbers; gateway with default settings except PNS_RATE_LIMIT_PER_SEC=0 and PNS_RECONCILE_INTERVAL_SECS=0 (RUST_LOG=warn, AKSK callback verification on); backends: {}; CPU columns: cores busy during the measurement (user+system time / wall time) of gateway/pns-sim/load generator, PostgreSQL's own processes not counted",
+        "{} s per measurement (+ warm-up); {} keep-alive connections; pns-sim with {} X numbers; gateway with default settings except PNS_RATE_LIMIT_PER_SEC=0, PNS_RECONCILE_INTERVAL_SECS=0 and PNS_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8 (RUST_LOG=warn, AKSK callback verification on); backends: {}; CPU columns: cores busy during the measurement (user+system time / wall time) of gateway/pns-sim/load generator, PostgreSQL's own processes not counted",
         opts.duration.as_secs_f64(),
         opts.concurrency,
         opts.numbers,

@@ -96,6 +96,8 @@ impl Stack {
             ("PNS_RATE_LIMIT_PER_SEC", "0"),
             // Reconciliation would query the platform for every pre-filled binding of the growth scenario.
             ("PNS_RECONCILE_INTERVAL_SECS", "0"),
+            // The webhook scenario's receiver listens on loopback.
+            ("PNS_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ClaimError;
+use super::outbox::{EventType, binding_event};
 use super::parties::{claim, count_on_x, release, take_slot};
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::domain::{BindingStatus, EndReason, NewBinding};
@@ -170,25 +171,22 @@ pub struct Activation<'a> {
     pub claim: Option<[&'a str; 2]>,
 }
 
-/// The platform bound it: `pending` -> `active`. A row no longer pending (reconciliation settled it
-/// first) is returned as it is.
+/// The platform bound it: `pending` -> `active`, with its `binding.created` event. A row no longer
+/// pending (reconciliation settled it first) is returned as it is.
 pub async fn activate(
     db: &DatabaseConnection,
     id: Uuid,
     activation: Activation<'_>,
 ) -> Result<bindings::Model, ClaimError> {
-    // The parties were claimed with the pending row (X was known): one statement, no transaction.
-    let Some(parties) = activation.claim else {
-        return match mark_active(db, id, &activation).await? {
-            Some(model) => Ok(model),
-            None => Ok(current(db, id).await?),
-        };
-    };
     let txn = db.begin().await?;
     let model = match mark_active(&txn, id, &activation).await? {
         Some(model) => {
-            count_on_x(&txn, activation.relation_num, 1).await?;
-            claim(&txn, id, activation.relation_num, &parties).await?;
+            // The platform picked X: the parties could not be claimed with the pending row.
+            if let Some(parties) = activation.claim {
+                count_on_x(&txn, activation.relation_num, 1).await?;
+                claim(&txn, id, activation.relation_num, &parties).await?;
+            }
+            binding_event(&txn, EventType::BindingCreated, &model).await?;
             model
         }
         None => current(&txn, id).await?,
@@ -265,10 +263,20 @@ impl Ending {
     pub fn expired() -> Self {
         Self::new(BindingStatus::Expired, EndReason::Expired)
     }
+
+    /// The event apps receive about this end.
+    pub fn event_type(&self) -> EventType {
+        match (self.status, self.reason) {
+            (_, EndReason::MissingUpstream) => EventType::BindingMissingUpstream,
+            (BindingStatus::Expired, _) => EventType::BindingExpired,
+            (BindingStatus::Failed, _) => EventType::BindingFailed,
+            _ => EventType::BindingUnbound,
+        }
+    }
 }
 
 /// Ends a binding (failed, unbound, expired) and frees its parties, once: a binding already ended
-/// keeps its first end. Returns the row as it is afterwards.
+/// keeps its first end (and only the first end has an event). Returns the row as it is afterwards.
 pub async fn end(
     db: &DatabaseConnection,
     id: Uuid,
@@ -287,6 +295,7 @@ pub async fn end_if(
 ) -> Result<bindings::Model, DbErr> {
     let txn = db.begin().await?;
     let now = Utc::now();
+    let event_type = ending.event_type();
     let mut update = Bindings::update_many()
         .col_expr(bindings::Column::Status, Expr::value(ending.status))
         .col_expr(bindings::Column::EndReason, Expr::value(ending.reason))
@@ -315,6 +324,7 @@ pub async fn end_if(
                 count_on_x(&txn, x, -1).await?;
             }
             release(&txn, id, None).await?;
+            binding_event(&txn, event_type, &model).await?;
             model
         }
         None => current(&txn, id).await?,

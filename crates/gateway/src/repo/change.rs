@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ClaimError;
+use super::outbox::{EventType, binding_event};
 use super::parties::{claim, release};
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::domain::{BindingStatus, Changes};
@@ -69,7 +70,8 @@ pub async fn release_added(db: &DatabaseConnection, id: Uuid, added: &[&str]) ->
 }
 
 /// Writes what the platform accepted: only the changed columns, so two instances changing different
-/// fields never lose each other's update, and frees the numbers that were replaced. `changes` holds
+/// fields never lose each other's update, frees the numbers that were replaced, and records
+/// `binding.updated`. `changes` holds
 /// new parties only where they differ from `before`. False when the binding ended meanwhile (the
 /// added claims are then released).
 pub async fn apply(
@@ -133,15 +135,16 @@ pub async fn apply(
         .filter(bindings::Column::Id.eq(before.id))
         .filter(bindings::Column::Version.eq(leased_version))
         .filter(bindings::Column::Status.eq(BindingStatus::Active))
-        .exec(&txn)
-        .await?;
+        .exec_with_returning(&txn)
+        .await?
+        .pop();
     let added = added_parties(changes);
-    if written.rows_affected == 0 {
+    let Some(after) = written else {
         // Ended meanwhile (unbound, expired): its claims are gone but the ones this change added.
         txn.rollback().await?;
         release_added(db, before.id, &added).await?;
         return Ok(false);
-    }
+    };
     let replaced: Vec<&str> = [
         changes.caller.as_ref().map(|_| before.caller_num.as_str()),
         changes.callee.as_ref().map(|_| before.callee_num.as_str()),
@@ -152,6 +155,7 @@ pub async fn apply(
     if !replaced.is_empty() {
         release(&txn, before.id, Some(&replaced)).await?;
     }
+    binding_event(&txn, EventType::BindingUpdated, &after).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::ClaimError;
+use super::outbox::{EventType, binding_event};
 use super::parties::{claim, count_on_x, live_bindings, release};
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
@@ -31,7 +32,7 @@ pub enum Corrected {
 }
 
 /// Applies `fix` to an active row still at the version reconciliation read, moving its claims (and
-/// X's counters) when the numbers differ.
+/// X's counters) when the numbers differ; apps get `binding.updated`.
 pub async fn correct(
     db: &DatabaseConnection,
     row: &bindings::Model,
@@ -61,16 +62,17 @@ pub async fn correct(
             .col_expr(bindings::Column::Duration, Expr::value(seconds))
             .col_expr(bindings::Column::ExpiresAt, Expr::value(expires_at));
     }
-    let result = update
+    let corrected = update
         .filter(bindings::Column::Id.eq(row.id))
         .filter(bindings::Column::Version.eq(row.version))
         .filter(bindings::Column::Status.eq(BindingStatus::Active))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
+        .exec_with_returning(&txn)
+        .await?
+        .pop();
+    let Some(after) = corrected else {
         txn.rollback().await?;
         return Ok(Corrected::Stale);
-    }
+    };
     if fix.relation_num.is_some() || fix.caller_num.is_some() || fix.callee_num.is_some() {
         let x = fix.relation_num.as_deref().or(row.relation_num.as_deref());
         if let Some(new_x) = &fix.relation_num {
@@ -100,6 +102,7 @@ pub async fn correct(
             }
         }
     }
+    binding_event(&txn, EventType::BindingUpdated, &after).await?;
     txn.commit().await?;
     Ok(Corrected::Yes)
 }

@@ -10,6 +10,7 @@
 pub mod bindings;
 pub mod change;
 pub mod correction;
+pub mod outbox;
 mod parties;
 
 use sea_orm::DbErr;

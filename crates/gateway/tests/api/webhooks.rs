@@ -1,6 +1,9 @@
 //! Webhooks to apps: endpoints scoped like bindings, signed deliveries to a real receiver on a port,
 //! retries with a stable `webhook-id`, the delivery log, and delivery across instances.
 
+mod bindings;
+mod calls;
+mod crash;
 mod delivery;
 mod endpoints;
 mod receiver;

@@ -1,7 +1,8 @@
 //! `pns-faults`: issue 7's "faults under load". pns-sim and the release gateway on a fresh PostgreSQL
 //! database; workers bind, play calls and unbind while the simulator injects latency, timeouts, 5xx,
 //! flow control and lost answers, and PostgreSQL is restarted while callbacks flood in. Afterwards every
-//! CDR the simulator delivered with a 2xx must be in `cdrs` once and every upstream binding in `bindings`.
+//! CDR the simulator delivered with a 2xx must be in `cdrs` once, every upstream binding in `bindings`,
+//! and every settled call's `call.completed` at the app's webhook receiver once (by `webhook-id`).
 //!
 //! `cargo run --release -p pns-bench --bin pns-faults [-- --duration-secs 60 --workers 16]`
 
@@ -15,6 +16,8 @@ mod load;
 mod report;
 #[path = "pns_faults/setup.rs"]
 mod setup;
+#[path = "pns_faults/webhooks.rs"]
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The five scenarios. Each starts its own stack (fresh database, fresh processes) per backend, so no
+//! The six scenarios. Each starts its own stack (fresh database, fresh processes) per backend, so no
 //! scenario inherits another's rows or memory.
 
 mod bind;
@@ -7,6 +7,7 @@ mod fill;
 mod growth;
 mod memory;
 mod sms;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -21,15 +22,17 @@ pub enum Scenario {
     Sms,
     Growth,
     Memory,
+    Webhooks,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Self::Bind,
         Self::Callbacks,
         Self::Sms,
         Self::Memory,
         Self::Growth,
+        Self::Webhooks,
     ];
 
     fn title(self, ctx: &Ctx) -> String {
@@ -56,6 +59,10 @@ impl Scenario {
                 "5. memory: gateway peak RSS ({} connections of bind+unbind cycles, {secs} s)",
                 o.memory_concurrency
             ),
+            Self::Webhooks => format!(
+                "6. webhooks: call.completed delivered while CDRs flood in ({} connections, {secs} s)",
+                o.concurrency
+            ),
         }
     }
 
@@ -66,6 +73,7 @@ impl Scenario {
             Self::Sms => sms::HEADERS.to_vec(),
             Self::Growth => growth::HEADERS.to_vec(),
             Self::Memory => memory::HEADERS.to_vec(),
+            Self::Webhooks => webhooks::HEADERS.to_vec(),
         }
     }
 
@@ -88,6 +96,7 @@ impl Scenario {
                 o.numbers
             ),
             Self::Memory => "VmHWM of the gateway process from /proc/<pid>/status, reset to the idle RSS (clear_refs) just before the load.".to_owned(),
+            Self::Webhooks => "one endpoint (`call.completed`) on a wiremock receiver on loopback answering 204; signed 50-record CDR batches (each record its own call, each connection's calls on its own binding) posted closed-loop; every CDR settles a call, so each record must produce one event. Lag: from sending the batch to the event's arrival at the receiver (the dispatcher polls every PNS_WEBHOOK_POLL_INTERVAL_MS, default 500 ms, when idle). Delivered/s: events over the time from the flood's start to the last arrival. Repeats: the same webhook-id arriving again (at-least-once).".to_owned(),
         };
         vec![text]
     }
@@ -101,6 +110,7 @@ impl Scenario {
             Self::Sms => vec![sms::TARGET],
             Self::Growth => vec![growth::TARGET],
             Self::Memory => vec![memory::TARGET],
+            Self::Webhooks => vec![],
         }
     }
 
@@ -117,6 +127,7 @@ impl Scenario {
             Self::Sms => sms::run(ctx, &stack).await,
             Self::Growth => growth::run(ctx, &stack).await,
             Self::Memory => memory::run(ctx, &stack).await,
+            Self::Webhooks => webhooks::run(ctx, &stack).await,
         };
         print_log_tails(&stack, if result.is_err() { 15 } else { 3 });
         match Arc::try_unwrap(stack) {

@@ -29,6 +29,10 @@ pub struct Model {
     pub record_domain: Option<String>,
     pub record_object_name: Option<String>,
     pub cdr_received_at: Option<DateTimeUtc>,
+    /// When `call.completed` was recorded: set once, so the event goes out once per call.
+    pub completed_event_at: Option<DateTimeUtc>,
+    /// When `call.recording_ready` was recorded.
+    pub recording_event_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{derive, find_binding, lock_calls, was_inserted};
+use super::{call_webhooks, derive, find_binding, lock_calls, was_inserted};
 use crate::db::entity::call_events::{self, Entity as CallEvents};
 
 /// The first identifier too long to be a key (see [`super::MAX_KEY_BYTES`]).
@@ -77,5 +77,6 @@ pub async fn store(
         bindings: binding.into_iter().collect(),
     };
     derive::refresh_calls(txn, &session, known).await?;
+    call_webhooks::on_call_event(txn, &info.session_id, event.event_type.as_str()).await?;
     Ok(true)
 }

@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{count_call, derive, find_binding, lock_calls};
+use super::{call_webhooks, count_call, derive, find_binding, lock_calls};
 use crate::db::entity::bindings::{self, Entity as BindingRows};
 use crate::db::entity::cdrs::{self, Entity as Cdrs};
 
@@ -140,6 +140,9 @@ pub async fn store_batch(
             count_call(txn, binding_id, tally.calls, at, tally.talk_seconds).await?;
         }
     }
+    // Events after the binding rows: their sequence rows are locked in the same order as a binding
+    // write locks them (the binding's row, then its sequence).
+    call_webhooks::settle(txn, &new_sessions).await?;
     Ok(Counts {
         inserted: inserted.len(),
         duplicates: records.len() - inserted.len(),

@@ -9,7 +9,8 @@ use pns_core::callback::state_code_meaning;
 use pns_core::wire_time::parse_event_time;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter,
 };
 use uuid::Uuid;
 
@@ -279,6 +280,9 @@ fn call_row(
         record_domain: Set(cdr.and_then(|c| c.record_domain.clone())),
         record_object_name: Set(cdr.and_then(|c| c.record_object_name.clone())),
         cdr_received_at: Set(cdr.map(|c| c.received_at)),
+        // Set by `events` only, once; the upsert never touches them.
+        completed_event_at: NotSet,
+        recording_event_at: NotSet,
         created_at: Set(now),
         updated_at: Set(now),
     }

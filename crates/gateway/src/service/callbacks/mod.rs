@@ -3,6 +3,7 @@
 //! the handler acknowledges, so a 200 always means "kept".
 
 pub mod call_events;
+pub mod call_webhooks;
 pub mod cdrs;
 pub mod derive;
 pub mod nonces;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::db::entity::x_number_status_events::{self, Entity as StatusEvents};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
+use crate::repo::outbox::number_event;
 
 /// The `status` text kept for a code: the pool's word for it, or `code:<n>` for one not documented.
 fn status_label(code: i64) -> String {
@@ -69,32 +70,52 @@ pub async fn store(
             );
             continue;
         };
-        let masked = pns_core::mask(&item.number);
-        // Same time: the later arrival wins (the platform's clock says no more).
-        let updated = XNumbers::update_many()
-            .col_expr(x_numbers::Column::Status, Expr::value(kind.as_str()))
-            .col_expr(x_numbers::Column::StatusCause, Expr::value(cause))
-            .col_expr(x_numbers::Column::StatusUpdatedAt, Expr::value(at))
-            .col_expr(x_numbers::Column::UpdatedAt, Expr::value(now))
-            .filter(x_numbers::Column::Number.eq(item.number.as_str()))
-            .filter(
-                Condition::any()
-                    .add(x_numbers::Column::StatusUpdatedAt.is_null())
-                    .add(x_numbers::Column::StatusUpdatedAt.lte(at)),
-            )
-            .exec(txn)
-            .await?;
-        if updated.rows_affected == 1 {
-            tracing::info!(number = %masked, status = kind.as_str(), ?cause, "X number status changed");
-        } else if XNumbers::find_by_id(item.number.clone())
-            .one(txn)
-            .await?
-            .is_some()
-        {
-            tracing::info!(number = %masked, status = kind.as_str(), %at, "X number status older than the current one; kept as history");
-        } else {
-            tracing::warn!(number = %masked, "status for an X number not in the pool; kept as history");
-        }
+        apply(txn, &item.number, kind, cause, at).await?;
     }
     Ok(items.len())
+}
+
+/// Moves the pool's number to `kind` unless it already holds a newer status; admins hear of it
+/// (`number.status_changed`) when the status or its cause really changed, so a redelivered push is
+/// history only.
+async fn apply(
+    txn: &DatabaseTransaction,
+    number: &str,
+    kind: XNumberStatus,
+    cause: Option<i32>,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let masked = pns_core::mask(number);
+    let Some(before) = XNumbers::find_by_id(number.to_owned()).one(txn).await? else {
+        tracing::warn!(number = %masked, "status for an X number not in the pool; kept as history");
+        return Ok(());
+    };
+    // Same time: the later arrival wins (the platform's clock says no more).
+    let updated = XNumbers::update_many()
+        .col_expr(x_numbers::Column::Status, Expr::value(kind.as_str()))
+        .col_expr(x_numbers::Column::StatusCause, Expr::value(cause))
+        .col_expr(x_numbers::Column::StatusUpdatedAt, Expr::value(at))
+        .col_expr(x_numbers::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(x_numbers::Column::Number.eq(number))
+        .filter(
+            Condition::any()
+                .add(x_numbers::Column::StatusUpdatedAt.is_null())
+                .add(x_numbers::Column::StatusUpdatedAt.lte(at)),
+        )
+        .exec_with_returning(txn)
+        .await?
+        .pop();
+    match updated {
+        Some(after)
+            if (&after.status, after.status_cause) != (&before.status, before.status_cause) =>
+        {
+            tracing::info!(number = %masked, status = kind.as_str(), ?cause, "X number status changed");
+            number_event(txn, &after).await?;
+        }
+        Some(_) => {}
+        None => {
+            tracing::info!(number = %masked, status = kind.as_str(), %at, "X number status older than the current one; kept as history");
+        }
+    }
+    Ok(())
 }

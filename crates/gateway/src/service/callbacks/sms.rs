@@ -5,13 +5,16 @@
 use chrono::Utc;
 use pns_core::callback::{NotificationMode, SmsDecision, SmsEvent};
 use pns_core::wire_time::parse_sms_time;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, TryIntoModel,
+};
 use serde_json::Value;
 
 use super::{Ack, find_binding, was_inserted};
 use crate::db::entity::bindings;
 use crate::db::entity::sms_messages::{self, Entity as SmsMessages};
 use crate::domain::BindingStatus;
+use crate::repo::outbox::sms_event;
 
 /// Route iff X has an active binding holding the sender whose privateSms is not false; the text goes
 /// to the binding's other party.
@@ -102,11 +105,15 @@ pub async fn store(
         payload: Set(payload.clone()),
         received_at: Set(Utc::now()),
     };
-    let result = SmsMessages::insert(row)
+    let result = SmsMessages::insert(row.clone())
         .on_conflict_do_nothing_on([sms_messages::Column::SmsIdentifier])
         .exec_without_returning(txn)
         .await?;
     let inserted = was_inserted(result);
+    if inserted {
+        // A redelivered text was announced with its first copy.
+        sms_event(txn, &row.try_into_model()?).await?;
+    }
     let decision = match (decision, inserted) {
         (Some(_), false) => first_decision(txn, &event.sms_identifier).await?,
         (decision, _) => decision,

@@ -4,7 +4,6 @@
 pub mod deliveries;
 pub mod dispatch;
 pub mod endpoints;
-pub mod outbox;
 mod send;
 pub mod signing;
 pub mod target;
@@ -15,6 +14,9 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 
 pub use self::target::{TargetError, TargetPolicy};
+/// The outbox is storage (written in the transactions of `repo/` and the callbacks); re-exported
+/// here beside the dispatcher that drains it.
+pub use crate::repo::outbox;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {

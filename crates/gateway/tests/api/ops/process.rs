@@ -91,6 +91,12 @@ impl Gateway {
         }
     }
 
+    /// `kill -9`: no shutdown code runs.
+    pub(crate) fn sigkill(&mut self) {
+        self.child.kill().expect("SIGKILL sent");
+        let _ = self.child.wait();
+    }
+
     fn sigterm(&self) {
         let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap());
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM sent");
@@ -122,7 +128,7 @@ impl Drop for Gateway {
     }
 }
 
-fn jwt() -> JwtConfig {
+pub(crate) fn jwt() -> JwtConfig {
     JwtConfig::new(&SecretString::from(JWT_SECRET), "pns-gateway", None)
 }
 

@@ -98,6 +98,14 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// A receiver answering 204, registered for `events` with `token`; returns it and its secret.
+    pub async fn listen(&self, token: &str, events: Value) -> (MockServer, String) {
+        let server = receiver(204).await;
+        let endpoint = self.webhook(token, &server.uri(), events).await;
+        let secret = endpoint["secret"].as_str().expect("secret").to_owned();
+        (server, secret)
+    }
+
     pub async fn deliveries(&self, token: &str, endpoint: &str) -> Vec<Value> {
         let page: Value = self
             .get(token, &format!("/v1/webhooks/{endpoint}/deliveries"))

@@ -38,6 +38,7 @@ pub struct Counts {
     pub findings: BTreeMap<String, u64>,
     pub reconcile_runs: u64,
     pub sample_missing: Vec<String>,
+    pub events: crate::webhooks::EventCounts,
 }
 
 pub async fn settle_and_count(
@@ -83,6 +84,7 @@ pub async fn settle_and_count(
     };
     count_cdrs(&db, &ledger, &mut c).await?;
     count_bindings(&db, &upstream, &mut c).await?;
+    c.events = crate::webhooks::count(&db, crate::setup::APP, &stack.receiver).await?;
     db.close().await?;
     Ok(c)
 }

@@ -157,14 +157,35 @@ pub fn markdown(
     if !c.sample_missing.is_empty() {
         out += &format!("\nMissing (first few): {}\n", c.sample_missing.join(", "));
     }
+    out += "\n### Webhook events (`call.completed`, the app's endpoint)\n\n";
+    let e = &c.events;
+    let rows = vec![
+        row(
+            "calls of the app settled (disconnect or CDR)",
+            e.settled_calls,
+            "",
+        ),
+        row("… whose call.completed arrived", e.delivered, "= settled"),
+        row("… never delivered", e.missing, "0"),
+        row("… delivered under two webhook-ids", e.duplicated, "0"),
+        row(
+            "redeliveries of a webhook-id (at least once)",
+            e.redeliveries,
+            "",
+        ),
+        row("events for calls not stored as settled", e.unknown, "0"),
+    ];
+    out += &table(&["count", "n", "expected"], &rows);
     let verdict = c.cdrs_missing == 0
         && c.cdr_duplicate_groups == 0
         && c.cdrs_lost == 0
-        && c.upstream_missing == 0;
+        && c.upstream_missing == 0
+        && c.events.missing == 0
+        && c.events.duplicated == 0;
     out += &format!(
         "\nVerdict: {}\n",
         if verdict {
-            "every CDR delivered with a 2xx is stored exactly once, and every upstream binding has a row."
+            "every CDR delivered with a 2xx is stored exactly once, every upstream binding has a row, and every settled call's call.completed reached the app exactly once by webhook-id."
         } else {
             "LOSS — see the counts above."
         }

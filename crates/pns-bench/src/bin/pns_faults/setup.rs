@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, ensure};
 use pns_bench::db::{Backend, BenchDb};
 use pns_bench::procs::{self, Binaries, Proc};
+use pns_bench::receiver::WebhookReceiver;
 use serde_json::{Value, json};
 
 use crate::Opts;
@@ -29,7 +30,12 @@ pub struct FaultStack {
     pub admin_token: String,
     pub client: reqwest::Client,
     pub numbers: usize,
+    /// The faults app's webhook endpoint (`call.completed`).
+    pub receiver: WebhookReceiver,
 }
+
+/// The app the load binds as.
+pub const APP: &str = "faults";
 
 impl FaultStack {
     pub async fn start(opts: &Opts, bins: &Binaries, dir: &Path) -> anyhow::Result<Self> {
@@ -72,6 +78,7 @@ impl FaultStack {
             ("PNS_UPSTREAM_CONNECT_TIMEOUT_MS", "500"),
             ("PNS_RECONCILE_INTERVAL_SECS", "5"),
             ("PNS_RECONCILE_PENDING_GRACE_SECS", "2"),
+            ("PNS_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -86,8 +93,8 @@ impl FaultStack {
         };
         let tokens = async {
             let rw = "bindings:read bindings:write";
-            let token = procs::mint_token(&bins.gateway, dir, &env, "faults", rw).await?;
-            let admin = procs::mint_token(&bins.gateway, dir, &env, "faults", "admin").await?;
+            let token = procs::mint_token(&bins.gateway, dir, &env, APP, rw).await?;
+            let admin = procs::mint_token(&bins.gateway, dir, &env, APP, "admin").await?;
             anyhow::Ok((token, admin))
         };
         let (token, admin_token) = match tokens.await {
@@ -108,6 +115,7 @@ impl FaultStack {
             admin_token,
             client,
             numbers: opts.numbers,
+            receiver: WebhookReceiver::start().await,
         };
         let callback = format!("{}/callbacks/huawei", stack.gateway_url);
         let wired = async {
@@ -119,6 +127,11 @@ impl FaultStack {
                     "/sim/callback-retries",
                     &json!({ "delaysMs": RETRY_DELAYS_MS }),
                 )
+                .await?;
+            let (client, url) = (&stack.client, &stack.gateway_url);
+            stack
+                .receiver
+                .subscribe(client, url, &stack.token, &["call.completed"])
                 .await
         };
         if let Err(e) = wired.await {

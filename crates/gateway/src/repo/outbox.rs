@@ -1,5 +1,6 @@
 //! The transactional outbox: an event row written with the connection (transaction) of the change it
-//! reports, so an event exists exactly when its change committed. The dispatcher takes it from there.
+//! reports, so an event exists exactly when its change committed. The dispatcher
+//! (`service::webhooks::dispatch`) takes it from there.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -8,8 +9,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::db::entity::webhook_events;
 use crate::db::entity::webhook_sequences::{self, Entity as Sequences};
+use crate::db::entity::{bindings, calls, sms_messages, webhook_events, x_numbers};
+use crate::views;
 
 /// Every event an endpoint can subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -125,6 +127,75 @@ pub async fn record<C: ConnectionTrait>(conn: &C, event: Event) -> Result<Uuid, 
     .exec_without_returning(conn)
     .await?;
     Ok(id)
+}
+
+/// `data` as JSON; a view that cannot be serialised is a bug, reported as a storage error so the
+/// change it belongs to rolls back rather than commit without its event.
+fn view<T: Serialize>(resource: T) -> Result<Value, DbErr> {
+    serde_json::to_value(resource).map_err(|e| DbErr::Custom(format!("event data: {e}")))
+}
+
+/// Records `event_type` about `call` as it is now (`GET /v1/calls/{id}`), in its binding's app (a
+/// call that matched no binding: admin endpoints only).
+pub async fn call_event<C: ConnectionTrait>(
+    conn: &C,
+    event_type: EventType,
+    call: &calls::Model,
+) -> Result<Uuid, DbErr> {
+    let event = Event {
+        event_type,
+        app_id: call.app_id.clone(),
+        binding_id: call.binding_id,
+        data: view(views::CallOut::from(call.clone()))?,
+    };
+    record(conn, event).await
+}
+
+/// Records `sms.received` for a text just stored, with the routing decision taken.
+pub async fn sms_event<C: ConnectionTrait>(
+    conn: &C,
+    sms: &sms_messages::Model,
+) -> Result<Uuid, DbErr> {
+    let event = Event {
+        event_type: EventType::SmsReceived,
+        app_id: sms.app_id.clone(),
+        binding_id: sms.binding_id,
+        data: view(views::SmsOut::from(sms.clone()))?,
+    };
+    record(conn, event).await
+}
+
+/// Records `number.status_changed` (admin endpoints only) for a pool number as it is now.
+pub async fn number_event<C: ConnectionTrait>(
+    conn: &C,
+    number: &x_numbers::Model,
+) -> Result<Uuid, DbErr> {
+    let event = Event {
+        event_type: EventType::NumberStatusChanged,
+        app_id: None,
+        binding_id: None,
+        data: view(views::NumberOut::from(number.clone()))?,
+    };
+    record(conn, event).await
+}
+
+/// Records `event_type` about `binding` as it is now (the row the write returned), in its app.
+pub async fn binding_event<C: ConnectionTrait>(
+    conn: &C,
+    event_type: EventType,
+    binding: &bindings::Model,
+) -> Result<Uuid, DbErr> {
+    let data = view(views::BindingOut::from(binding.clone()))?;
+    record(
+        conn,
+        Event {
+            event_type,
+            app_id: Some(binding.app_id.clone()),
+            binding_id: Some(binding.id),
+            data,
+        },
+    )
+    .await
 }
 
 /// One statement: the first event of a binding gets 1, each later one the next number. The upsert
