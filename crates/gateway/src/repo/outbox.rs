@@ -2,15 +2,21 @@
 //! reports, so an event exists exactly when its change committed. The dispatcher
 //! (`service::webhooks::dispatch`) takes it from there.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::db::entity::webhook_sequences::{self, Entity as Sequences};
-use crate::db::entity::{bindings, calls, sms_messages, webhook_events, x_numbers};
+use crate::db::entity::webhook_sequences;
+use crate::db::entity::{
+    bindings, calls, sms_messages, webhook_endpoints, webhook_events, x_numbers,
+};
 use crate::views;
 
 /// Every event an endpoint can subscribe to.
@@ -86,7 +92,7 @@ impl EventType {
     }
 }
 
-/// What happened, to whom: written by [`record`].
+/// What happened, to whom: written by [`record_all`].
 pub struct Event {
     pub event_type: EventType,
     /// The app whose resource changed; `None` for pool events.
@@ -96,37 +102,151 @@ pub struct Event {
     pub data: Value,
 }
 
-/// Writes `event` to the outbox on `conn`: pass the transaction that makes the change, so both
-/// commit or neither does. Events of a binding get the next number of its sequence.
-pub async fn record<C: ConnectionTrait>(conn: &C, event: Event) -> Result<Uuid, DbErr> {
-    let sequence = match event.binding_id {
-        Some(binding) => Some(next_sequence(conn, binding).await?),
-        None => None,
-    };
-    let id = Uuid::now_v7();
-    let now = Utc::now();
-    let mut payload = json!({
-        "type": event.event_type.as_str(),
-        "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": event.data,
-    });
-    if let (Some(binding), Some(sequence)) = (event.binding_id, sequence) {
-        payload["bindingId"] = json!(binding);
-        payload["sequence"] = json!(sequence);
+/// Writes `event` to the outbox on `conn` (see [`record_all`]); its id, or `None` when no enabled
+/// endpoint could receive it.
+pub async fn record<C: ConnectionTrait>(conn: &C, event: Event) -> Result<Option<Uuid>, DbErr> {
+    Ok(record_all(conn, vec![event]).await?.pop())
+}
+
+/// Writes `events` to the outbox on `conn`: pass the transaction that makes the change, so both
+/// commit or neither does. Events of a binding get the next numbers of its sequence, in the order
+/// given. Only events some enabled endpoint could receive are written (an endpoint gets the events
+/// of changes committed after it was created): without endpoints this costs one read, with them
+/// three statements however many events (audience, sequences, events). Returns the ids written.
+pub async fn record_all<C: ConnectionTrait>(
+    conn: &C,
+    mut events: Vec<Event>,
+) -> Result<Vec<Uuid>, DbErr> {
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    webhook_events::Entity::insert(webhook_events::ActiveModel {
-        id: Set(id),
-        app_id: Set(event.app_id),
-        event_type: Set(event.event_type.as_str().to_owned()),
-        binding_id: Set(event.binding_id),
-        sequence: Set(sequence),
-        payload: Set(payload),
-        created_at: Set(now),
-        fanned_out_at: Set(None),
+    let audience = audience(conn, &events).await?;
+    events.retain(|e| audience.receives(e));
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sequences = next_sequences(conn, &events).await?;
+    let now = Utc::now();
+    let timestamp = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let rows: Vec<webhook_events::ActiveModel> = events
+        .into_iter()
+        .map(|event| {
+            let sequence = event.binding_id.and_then(|b| sequences.take(b));
+            let mut payload = json!({
+                "type": event.event_type.as_str(),
+                "timestamp": timestamp,
+                "data": event.data,
+            });
+            if let (Some(binding), Some(sequence)) = (event.binding_id, sequence) {
+                payload["bindingId"] = json!(binding);
+                payload["sequence"] = json!(sequence);
+            }
+            webhook_events::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                app_id: Set(event.app_id),
+                event_type: Set(event.event_type.as_str().to_owned()),
+                binding_id: Set(event.binding_id),
+                sequence: Set(sequence),
+                payload: Set(payload),
+                created_at: Set(now),
+                fanned_out_at: Set(None),
+            }
+        })
+        .collect();
+    let ids = rows.iter().map(|r| *r.id.as_ref()).collect();
+    webhook_events::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(ids)
+}
+
+/// Who could receive events now: enabled endpoints of these events' apps, or of all apps.
+struct Audience {
+    all_apps: bool,
+    apps: HashSet<String>,
+}
+
+impl Audience {
+    fn receives(&self, event: &Event) -> bool {
+        self.all_apps
+            || (!event.event_type.admin_only()
+                && event.app_id.as_ref().is_some_and(|a| self.apps.contains(a)))
+    }
+}
+
+async fn audience<C: ConnectionTrait>(conn: &C, events: &[Event]) -> Result<Audience, DbErr> {
+    use webhook_endpoints::Column as E;
+    let apps: BTreeSet<&str> = events.iter().filter_map(|e| e.app_id.as_deref()).collect();
+    let rows: Vec<(String, bool)> = webhook_endpoints::Entity::find()
+        .select_only()
+        .column(E::AppId)
+        .column(E::AllApps)
+        .distinct()
+        .filter(E::Enabled.eq(true))
+        .filter(
+            Condition::any()
+                .add(E::AllApps.eq(true))
+                .add(E::AppId.is_in(apps)),
+        )
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(Audience {
+        all_apps: rows.iter().any(|(_, all)| *all),
+        apps: rows.into_iter().map(|(app, _)| app).collect(),
     })
-    .exec_without_returning(conn)
+}
+
+/// The sequence numbers handed out, per binding, in order.
+struct Sequences(HashMap<Uuid, std::ops::RangeInclusive<i64>>);
+
+impl Sequences {
+    fn take(&mut self, binding: Uuid) -> Option<i64> {
+        self.0.get_mut(&binding)?.next()
+    }
+}
+
+/// One statement for every binding among `events`: a binding with n events moves its counter by n
+/// and gets the n numbers below the new value. The upsert locks the counter rows (in binding order,
+/// so two transactions never wait on each other in a circle) until the transaction ends, so numbers
+/// follow commit order.
+async fn next_sequences<C: ConnectionTrait>(
+    conn: &C,
+    events: &[Event],
+) -> Result<Sequences, DbErr> {
+    let mut counts: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for binding in events.iter().filter_map(|e| e.binding_id) {
+        *counts.entry(binding).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return Ok(Sequences(HashMap::new()));
+    }
+    let rows = webhook_sequences::Entity::insert_many(counts.iter().map(|(binding, n)| {
+        webhook_sequences::ActiveModel {
+            binding_id: Set(*binding),
+            last: Set(*n),
+        }
+    }))
+    .on_conflict(
+        OnConflict::column(webhook_sequences::Column::BindingId)
+            .value(
+                webhook_sequences::Column::Last,
+                Expr::col((webhook_sequences::Entity, webhook_sequences::Column::Last)).add(
+                    Expr::col((Alias::new("excluded"), webhook_sequences::Column::Last)),
+                ),
+            )
+            .to_owned(),
+    )
+    .exec_with_returning(conn)
     .await?;
-    Ok(id)
+    Ok(Sequences(
+        rows.into_iter()
+            .map(|row| {
+                let n = counts.get(&row.binding_id).copied().unwrap_or(1);
+                (row.binding_id, (row.last - n + 1)..=row.last)
+            })
+            .collect(),
+    ))
 }
 
 /// `data` as JSON; a view that cannot be serialised is a bug, reported as a storage error so the
@@ -141,21 +261,25 @@ pub async fn call_event<C: ConnectionTrait>(
     conn: &C,
     event_type: EventType,
     call: &calls::Model,
-) -> Result<Uuid, DbErr> {
-    let event = Event {
+) -> Result<Option<Uuid>, DbErr> {
+    record(conn, call_event_of(event_type, call)?).await
+}
+
+/// `event_type` about `call` as it is now, for [`record_all`].
+pub fn call_event_of(event_type: EventType, call: &calls::Model) -> Result<Event, DbErr> {
+    Ok(Event {
         event_type,
         app_id: call.app_id.clone(),
         binding_id: call.binding_id,
         data: view(views::CallOut::from(call.clone()))?,
-    };
-    record(conn, event).await
+    })
 }
 
 /// Records `sms.received` for a text just stored, with the routing decision taken.
 pub async fn sms_event<C: ConnectionTrait>(
     conn: &C,
     sms: &sms_messages::Model,
-) -> Result<Uuid, DbErr> {
+) -> Result<Option<Uuid>, DbErr> {
     let event = Event {
         event_type: EventType::SmsReceived,
         app_id: sms.app_id.clone(),
@@ -169,7 +293,7 @@ pub async fn sms_event<C: ConnectionTrait>(
 pub async fn number_event<C: ConnectionTrait>(
     conn: &C,
     number: &x_numbers::Model,
-) -> Result<Uuid, DbErr> {
+) -> Result<Option<Uuid>, DbErr> {
     let event = Event {
         event_type: EventType::NumberStatusChanged,
         app_id: None,
@@ -184,7 +308,7 @@ pub async fn binding_event<C: ConnectionTrait>(
     conn: &C,
     event_type: EventType,
     binding: &bindings::Model,
-) -> Result<Uuid, DbErr> {
+) -> Result<Option<Uuid>, DbErr> {
     let data = view(views::BindingOut::from(binding.clone()))?;
     record(
         conn,
@@ -196,24 +320,4 @@ pub async fn binding_event<C: ConnectionTrait>(
         },
     )
     .await
-}
-
-/// One statement: the first event of a binding gets 1, each later one the next number. The upsert
-/// locks the binding's counter row until the transaction ends, so numbers follow commit order.
-async fn next_sequence<C: ConnectionTrait>(conn: &C, binding: Uuid) -> Result<i64, DbErr> {
-    let row = Sequences::insert(webhook_sequences::ActiveModel {
-        binding_id: Set(binding),
-        last: Set(1),
-    })
-    .on_conflict(
-        OnConflict::column(webhook_sequences::Column::BindingId)
-            .value(
-                webhook_sequences::Column::Last,
-                Expr::col((Sequences, webhook_sequences::Column::Last)).add(1),
-            )
-            .to_owned(),
-    )
-    .exec_with_returning(conn)
-    .await?;
-    Ok(row.last)
 }

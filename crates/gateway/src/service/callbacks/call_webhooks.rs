@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::db::entity::call_events::{self, Entity as CallEvents};
 use crate::db::entity::calls::{self, Entity as Calls};
-use crate::repo::outbox::{EventType, call_event};
+use crate::repo::outbox::{EventType, call_event, call_event_of, record_all};
 
 /// The event a newly stored call event announces; `disconnect` settles the call (see [`settle`]).
 fn progress(kind: &str) -> Option<EventType> {
@@ -98,8 +98,10 @@ pub async fn settle(txn: &DatabaseTransaction, sessions: &[String]) -> Result<()
     events.sort_by(|(_, a), (_, b)| {
         (a.binding_id, &a.session_id).cmp(&(b.binding_id, &b.session_id))
     });
-    for (event_type, call) in &events {
-        call_event(txn, *event_type, call).await?;
-    }
+    let events = events
+        .iter()
+        .map(|(event_type, call)| call_event_of(*event_type, call))
+        .collect::<Result<Vec<_>, _>>()?;
+    record_all(txn, events).await?;
     Ok(())
 }

@@ -25,8 +25,9 @@ fn fast(schedule: &'static str) -> impl FnOnce(&mut RawSettings) {
     }
 }
 
-/// Writes one event to the outbox, as a binding write would.
-async fn emit(app: &TestApp, app_id: &str, binding: Uuid, event_type: EventType) -> Uuid {
+/// Writes one event to the outbox, as a binding write would; its id, or `None` when no enabled
+/// endpoint of the app could receive it (nothing is written then).
+async fn emit(app: &TestApp, app_id: &str, binding: Uuid, event_type: EventType) -> Option<Uuid> {
     let event = Event {
         event_type,
         app_id: Some(app_id.to_owned()),
@@ -66,7 +67,9 @@ both_backends!(
         let endpoint = app.webhook(&one, &server.uri(), json!([])).await;
         let secret = endpoint["secret"].as_str().unwrap();
         let binding = Uuid::new_v4();
-        let event = emit(&app, "app-1", binding, EventType::BindingCreated).await;
+        let event = emit(&app, "app-1", binding, EventType::BindingCreated)
+            .await
+            .expect("the app's endpoint receives it");
 
         let requests = wait_for(&server, 3, Duration::from_secs(15)).await;
         assert_eq!(requests.len(), 3);
@@ -208,8 +211,9 @@ both_backends!(
             .await
             .unwrap();
         assert!(e["disabledReason"].as_str().unwrap().contains("410"));
-        // A disabled endpoint receives nothing more.
-        emit(&app, "app-1", Uuid::new_v4(), EventType::BindingCreated).await;
+        // A disabled endpoint receives nothing more: with no other endpoint nothing is even written.
+        let unwanted = emit(&app, "app-1", Uuid::new_v4(), EventType::BindingCreated).await;
+        assert_eq!(unwanted, None);
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(gone.received_requests().await.unwrap().len(), 1);
         app.delete(&one, &format!("/v1/webhooks/{id}")).await;
@@ -399,6 +403,7 @@ async fn two_instances_deliver_each_event_once() {
         sent.insert(
             emit(app, "app-1", Uuid::new_v4(), EventType::CallCompleted)
                 .await
+                .expect("the endpoint receives it")
                 .to_string(),
         );
     }
@@ -410,3 +415,30 @@ async fn two_instances_deliver_each_event_once() {
     assert_eq!(distinct, sent);
     assert_eq!(ids.len(), 60, "some event was delivered twice");
 }
+
+both_backends!(
+    without_an_endpoint_nothing_is_written_and_a_new_one_gets_later_changes,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app_with(backend, Upstream::Sandbox, fast("0")).await else {
+            return;
+        };
+        let one = app.writer("app-1");
+        // Another app's endpoint does not make app-1's changes worth writing.
+        let two = app.writer("app-2");
+        let other = receiver(204).await;
+        app.webhook(&two, &other.uri(), json!([])).await;
+        let first = app
+            .bind(&one, "+8618600000001", "+8618600000002", "+8617000000001")
+            .await;
+        assert_eq!(app.count("webhook_events").await, 0, "no outbox row");
+
+        let mine = receiver(204).await;
+        app.webhook(&one, &mine.uri(), json!([])).await;
+        let path = format!("/v1/bindings/{}", first["id"].as_str().unwrap());
+        assert_eq!(app.delete(&one, &path).await.status(), 200);
+        let got = wait_for(&mine, 1, Duration::from_secs(10)).await;
+        assert_eq!(body(&got[0])["type"], "binding.unbound");
+        assert_eq!(body(&got[0])["sequence"], 1, "the first event written");
+        assert!(other.received_requests().await.unwrap().is_empty());
+    }
+);
