@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -96,24 +96,8 @@ pub async fn insert_pending_on(
         return Ok(None);
     }
     let model = pending_row(app_id, new, Some(x)).insert(&txn).await?;
-    match claim(
-        &txn,
-        model.id,
-        x,
-        &[new.caller.as_str(), new.callee.as_str()],
-    )
-    .await
-    {
-        Ok(()) => {
-            txn.commit().await?;
-            Ok(Some(model))
-        }
-        Err(ClaimError::PartyTaken(_)) => {
-            txn.rollback().await?;
-            Ok(None)
-        }
-        Err(ClaimError::Db(e)) => Err(e),
-    }
+    let parties = [new.caller.as_str(), new.callee.as_str()];
+    claim_and_commit(txn, model, x, parties).await
 }
 
 /// Moves a still-pending binding from pool number `from` to `to` after the platform refused `from`
@@ -155,7 +139,18 @@ pub async fn repoint(
         return Err(DbErr::RecordNotUpdated);
     };
     release(&txn, id, None).await?;
-    match claim(&txn, id, to, &parties).await {
+    claim_and_commit(txn, model, to, parties).await
+}
+
+/// The last step of placing a pending row on pool number `x`: claims both parties there and commits;
+/// None (all of it rolled back, the slot too) when either already has a binding on `x`.
+async fn claim_and_commit(
+    txn: DatabaseTransaction,
+    model: bindings::Model,
+    x: &str,
+    parties: [&str; 2],
+) -> Result<Option<bindings::Model>, DbErr> {
+    match claim(&txn, model.id, x, &parties).await {
         Ok(()) => {
             txn.commit().await?;
             Ok(Some(model))

@@ -4,8 +4,8 @@ use actix_web::{get, web};
 
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::bindings::parse::phone;
 use crate::routes::calls::dto::{SmsFilter, SmsPage};
+use crate::routes::calls::history;
 use crate::service::page::PageRequest;
 use crate::service::sms::{self, SmsQuery};
 use crate::state::AppState;
@@ -35,14 +35,12 @@ pub async fn list_sms(
     principal.require(Scope::BindingsRead)?;
     let page = PageRequest::new(filter.limit, filter.cursor.as_deref())?;
     let query = SmsQuery {
-        binding_id: filter.binding_id,
-        number: filter
-            .number
-            .as_deref()
-            .map(|n| phone("number", n))
-            .transpose()?,
-        from: filter.from,
-        to: filter.to,
+        history: history(
+            filter.binding_id,
+            filter.number.as_deref(),
+            filter.from,
+            filter.to,
+        )?,
         decision: filter.decision.clone(),
     };
     let found = sms::list(&state.db, &principal, query, &page).await?;

@@ -2,14 +2,13 @@
 //! matched no binding have no app and are visible to admins only.
 
 use chrono::{DateTime, Duration, Utc};
-use pns_core::phone::PhoneNumber;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::db::entity::calls::{self, Entity as Calls};
-use crate::service::bindings::query::find_scoped;
 use crate::service::error::QueryError;
+use crate::service::history::{self, HistoryColumns, HistoryFilter};
 use crate::service::page::{Cursor, Keyset, Page, PageRequest, uuid_key};
 use crate::state::AppState;
 
@@ -33,11 +32,7 @@ pub async fn find_call(
 /// What a list of calls is narrowed to; every field already valid.
 #[derive(Debug, Clone, Default)]
 pub struct CallQuery {
-    pub binding_id: Option<Uuid>,
-    /// A real party (from or to) or X.
-    pub number: Option<PhoneNumber>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
+    pub history: HistoryFilter,
     pub outcome: Option<String>,
     /// Only calls that matched no binding (admin only).
     pub unbound: bool,
@@ -50,40 +45,26 @@ pub async fn list_calls(
     filter: CallQuery,
     page: &PageRequest,
 ) -> Result<Page<calls::Model>, QueryError> {
+    use calls::Column as C;
     let mut query = Calls::find();
-    if let Some(app) = principal.app_scope() {
-        query = query.filter(calls::Column::AppId.eq(app));
-    }
     if filter.unbound {
         if !principal.is_admin() {
             return Err(QueryError::AdminOnly(
                 "unbound call attempts are visible to admins only",
             ));
         }
-        query = query.filter(calls::Column::BindingId.is_null());
-    }
-    if let Some(binding) = filter.binding_id {
-        // A binding the caller cannot see is a 404, as everywhere else.
-        find_scoped(db, principal, binding).await?;
-        query = query.filter(calls::Column::BindingId.eq(binding));
-    }
-    if let Some(n) = &filter.number {
-        query = query.filter(
-            Condition::any()
-                .add(calls::Column::Caller.eq(n.as_str()))
-                .add(calls::Column::Called.eq(n.as_str()))
-                .add(calls::Column::RelationNum.eq(n.as_str())),
-        );
+        query = query.filter(C::BindingId.is_null());
     }
     if let Some(outcome) = &filter.outcome {
-        query = query.filter(calls::Column::Outcome.eq(outcome.as_str()));
+        query = query.filter(C::Outcome.eq(outcome.as_str()));
     }
-    if let Some(from) = filter.from {
-        query = query.filter(calls::Column::StartedAt.gte(from));
-    }
-    if let Some(to) = filter.to {
-        query = query.filter(calls::Column::StartedAt.lt(to));
-    }
+    let columns = HistoryColumns {
+        app: C::AppId,
+        binding: C::BindingId,
+        numbers: [C::Caller, C::Called, C::RelationNum],
+        time: C::StartedAt,
+    };
+    let query = history::narrow(db, principal, &filter.history, columns, query).await?;
     let keyset = Keyset {
         time: calls::Column::StartedAt,
         key: calls::Column::Id,

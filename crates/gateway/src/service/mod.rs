@@ -4,6 +4,7 @@ pub mod calls;
 pub mod deployment;
 pub mod error;
 pub mod expiry;
+pub mod history;
 pub mod jobs;
 pub mod page;
 pub mod pool;

@@ -96,7 +96,7 @@ both_backends!(
                 &json!({"callerNum": free, "calleeNum": taken}),
             )
             .await;
-        assert_eq!(refused.status(), 409);
+        crate::helpers::expect_error(refused, 409, "binding_conflict").await;
         let unchanged: Value = app
             .get(&token, &format!("/v1/bindings/{id}"))
             .await
@@ -193,6 +193,8 @@ both_backends!(
         let theirs = app.writer("app-2");
         let created = app.bind(&mine, A, B, X1).await;
         let id = created["id"].as_str().unwrap();
+        let path = format!("/v1/bindings/{id}");
+        let before: Value = app.get(&mine, &path).await.json().await.unwrap();
 
         assert_eq!(
             app.get(&theirs, &format!("/v1/bindings/{id}"))
@@ -216,6 +218,11 @@ both_backends!(
                 .status(),
             404
         );
+        // The 404s changed nothing: the owner sees the binding as it was, the platform still has it.
+        let after: Value = app.get(&mine, &path).await.json().await.unwrap();
+        assert_eq!(after, before);
+        assert_eq!(after["status"], "active");
+        assert_eq!(app.state.sandbox.as_ref().unwrap().binding_count(), 1);
         let listed: Value = app.get(&theirs, "/v1/bindings").await.json().await.unwrap();
         assert_eq!(listed["items"].as_array().unwrap().len(), 0);
 

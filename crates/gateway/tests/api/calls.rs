@@ -324,16 +324,47 @@ both_backends!(
             return;
         };
         let (id, _) = p.bind("app-1", A, B, X1).await;
-        let response = p
-            .app
-            .client
-            .post(format!("{}/v1/sandbox/calls", p.app.address))
-            .bearer_auth(p.app.writer("app-1"))
-            .json(&json!({"bindingId": id, "from": "caller", "outcome": "busy"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 404);
+        let token = p.app.writer("app-1");
+        for (path, body) in [
+            (
+                "/v1/sandbox/calls",
+                json!({"bindingId": id, "from": "caller", "outcome": "busy"}),
+            ),
+            (
+                "/v1/sandbox/sms",
+                json!({"bindingId": id, "from": "caller", "mode": "Block", "content": "hi"}),
+            ),
+        ] {
+            let response = p
+                .app
+                .client
+                .post(format!("{}{path}", p.app.address))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let refused = crate::helpers::expect_error(response, 404, "not_found").await;
+            assert!(
+                refused["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("sandbox mode"),
+                "{path}: {refused}"
+            );
+        }
+        // Nothing was played on the real platform's binding.
+        p.ctl.flush_cdrs().await.unwrap();
+        assert!(
+            items(&p, &token, &format!("/v1/bindings/{id}/calls"))
+                .await
+                .is_empty()
+        );
+        assert!(
+            items(&p, &token, &format!("/v1/sms?bindingId={id}"))
+                .await
+                .is_empty()
+        );
     }
 );
 

@@ -7,9 +7,11 @@ use gateway::auth::JwtConfig;
 use gateway::settings::{RawSettings, Settings};
 use gateway::startup::Application;
 use gateway::state::AppState;
-use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+
+mod database;
+pub use database::TestDatabase;
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
@@ -36,44 +38,15 @@ pub struct TestApp {
     pub jwt: JwtConfig,
     pub state: AppState,
     pub database_url: String,
+    /// The database this app was spawned on, when it owns it (dropped with the app).
+    pub database: Option<TestDatabase>,
     _dir: tempfile::TempDir,
 }
 
-/// Where PostgreSQL tests run. Unreachable: a failure when CI=true, a skip otherwise.
-fn postgres_base_url() -> String {
-    std::env::var("PNS_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-async fn fresh_postgres() -> Option<String> {
-    let base = postgres_base_url();
-    let server = match Database::connect(&base).await {
-        Ok(db) => db,
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PostgreSQL unreachable at {base} in CI: {e}");
-            }
-            eprintln!("skipping PostgreSQL test: {e}");
-            return None;
-        }
-    };
-    let name = format!("pns_test_{}", uuid::Uuid::new_v4().simple());
-    server
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let (prefix, _) = base.rsplit_once('/').expect("database url has a path");
-    Some(format!("{prefix}/{name}"))
-}
-
-pub async fn database_url(backend: Backend, dir: &tempfile::TempDir) -> Option<String> {
-    match backend {
-        Backend::Sqlite => Some(format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("pns.db").display()
-        )),
-        Backend::Postgres => fresh_postgres().await,
-    }
+/// A fresh database for `backend`; `None` when PostgreSQL is unreachable outside CI (the test is
+/// skipped). A PostgreSQL database is dropped when the returned value is.
+pub async fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> Option<TestDatabase> {
+    TestDatabase::new(backend, dir).await
 }
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
@@ -87,8 +60,10 @@ pub async fn spawn_app_with(
 ) -> Option<TestApp> {
     LazyLock::force(&TRACING);
     let dir = tempfile::tempdir().expect("tempdir");
-    let database_url = database_url(backend, &dir).await?;
-    spawn_on(database_url, dir, upstream, tweak).await
+    let database = TestDatabase::new(backend, &dir).await?;
+    let mut app = spawn_on(database.url.clone(), dir, upstream, tweak).await?;
+    app.database = Some(database);
+    Some(app)
 }
 
 pub async fn spawn_on(
@@ -122,6 +97,7 @@ pub async fn spawn_on(
         jwt: JwtConfig::new(&SecretString::from(JWT_SECRET), "pns-gateway", None),
         state,
         database_url,
+        database: None,
         _dir: dir,
     })
 }
@@ -213,6 +189,15 @@ impl TestApp {
         );
         response.json().await.expect("json")
     }
+}
+
+/// Asserts an error answer: its status and the `code` saying which error it is (a 409 alone does not
+/// tell a binding conflict from an exhausted pool). Returns the body for further checks.
+pub async fn expect_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("an error body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    body
 }
 
 /// Runs a test body on SQLite and on PostgreSQL.

@@ -63,14 +63,10 @@ both_backends!(
 
         // It holds its parties on X until reconciliation settles it, and cannot be unbound blind.
         let again = post(&app, &token).await;
-        assert_eq!(again.status(), 409);
+        crate::helpers::expect_error(again, 409, "binding_conflict").await;
         let id = rows[0]["id"].as_str().unwrap();
-        assert_eq!(
-            app.delete(&token, &format!("/v1/bindings/{id}"))
-                .await
-                .status(),
-            409
-        );
+        let unbind = app.delete(&token, &format!("/v1/bindings/{id}")).await;
+        crate::helpers::expect_error(unbind, 409, "conflict").await;
     }
 );
 

@@ -124,7 +124,7 @@ both_backends!(
                 &json!({"number": "+8617000000009", "areaCode": "020"}),
             )
             .await;
-        assert_eq!(again.status(), 409);
+        crate::helpers::expect_error(again, 409, "conflict").await;
 
         let bulk: Value = app
             .post_json(
@@ -201,7 +201,7 @@ both_backends!(
         let bound = app.bind(&writer, &party(1), &party(2), X5).await;
         assert_eq!(app.numbers().await[X5]["inUse"], 1);
         let busy = app.delete(&admin, &format!("/v1/numbers/{X5}")).await;
-        assert_eq!(busy.status(), 409);
+        crate::helpers::expect_error(busy, 409, "conflict").await;
         let id = bound["id"].as_str().unwrap();
         assert_eq!(
             app.delete(&writer, &format!("/v1/bindings/{id}"))
@@ -351,6 +351,7 @@ both_backends!(exhausted_pool_says_why, |backend: Backend| async move {
         .pick(&token, &party(50), &party(51), json!({"areaCode": "010"}))
         .await;
     assert_eq!(status, 409);
+    assert_eq!(body["code"], "pool_exhausted");
     assert!(
         body["message"]
             .as_str()
@@ -408,6 +409,7 @@ both_backends!(
             .pick(&token, &party(60), &party(61), json!({"areaCode": "0755"}))
             .await;
         assert_eq!(status, 409);
+        assert_eq!(body["code"], "pool_exhausted");
         let message = body["message"].as_str().unwrap();
         assert!(
             message.contains("2 are not in normal status") && message.contains("1 are reserved"),
@@ -467,6 +469,7 @@ both_backends!(
             .pick(&token, &party(3), &party(4), json!({"areaCode": "0755"}))
             .await;
         assert_eq!(status, 409, "{body}");
+        assert_eq!(body["code"], "binding_conflict");
         assert_eq!(body["upstreamCode"], "1012009");
         assert_eq!(sim.faults().len(), 1, "exactly three attempts were made");
         sim.clear_faults();
@@ -574,7 +577,7 @@ both_backends!(
         let again = app
         .post_binding(&token, &json!({"callerNum": party(1), "calleeNum": party(3), "relationNum": "+8617200000001"}))
         .await;
-        assert_eq!(again.status(), 409);
+        crate::helpers::expect_error(again, 409, "binding_conflict").await;
     }
 );
 

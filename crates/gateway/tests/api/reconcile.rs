@@ -176,15 +176,13 @@ both_backends!(
         assert_eq!(pending["status"], "pending");
         // Held until settled: the same parties cannot be bound on that X meanwhile.
         let x = pending["relationNum"].as_str().unwrap().to_owned();
-        assert_eq!(
-            app.post_binding(
+        let held = app
+            .post_binding(
                 &token,
-                &json!({"callerNum": A, "calleeNum": C, "relationNum": x})
+                &json!({"callerNum": A, "calleeNum": C, "relationNum": x}),
             )
-            .await
-            .status(),
-            409
-        );
+            .await;
+        crate::helpers::expect_error(held, 409, "binding_conflict").await;
         tokio::time::sleep(Duration::from_millis(50)).await;
 
         let run = app.reconcile().await;
@@ -330,15 +328,13 @@ both_backends!(
         assert_eq!(fixed["duration"], 3600);
         assert!(fixed["expiresAt"].is_string());
         // The claims on X follow: C is taken there now, B is free.
-        assert_eq!(
-            app.post_binding(
+        let taken = app
+            .post_binding(
                 &token,
-                &json!({"callerNum": C, "calleeNum": D, "relationNum": X1})
+                &json!({"callerNum": C, "calleeNum": D, "relationNum": X1}),
             )
-            .await
-            .status(),
-            409
-        );
+            .await;
+        crate::helpers::expect_error(taken, 409, "binding_conflict").await;
         app.bind(&token, B, D, X1).await;
     }
 );

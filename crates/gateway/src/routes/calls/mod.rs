@@ -3,6 +3,7 @@
 pub mod dto;
 
 use actix_web::{get, web};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use self::dto::{CallFilter, CallOut, CallPage, RecordingOut};
@@ -10,19 +11,33 @@ use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::bindings::parse::phone;
 use crate::service::calls::{self, CallQuery};
+use crate::service::history::HistoryFilter;
 use crate::service::page::PageRequest;
 use crate::state::AppState;
 
+/// The filters every history list shares, parsed (`number` must be E.164).
+pub(crate) fn history(
+    binding_id: Option<Uuid>,
+    number: Option<&str>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<HistoryFilter, ApiError> {
+    Ok(HistoryFilter {
+        binding_id,
+        number: number.map(|n| phone("number", n)).transpose()?,
+        from,
+        to,
+    })
+}
+
 fn query(filter: &CallFilter) -> Result<(CallQuery, PageRequest), ApiError> {
     let query = CallQuery {
-        binding_id: filter.binding_id,
-        number: filter
-            .number
-            .as_deref()
-            .map(|n| phone("number", n))
-            .transpose()?,
-        from: filter.from,
-        to: filter.to,
+        history: history(
+            filter.binding_id,
+            filter.number.as_deref(),
+            filter.from,
+            filter.to,
+        )?,
         outcome: filter.outcome.clone(),
         unbound: filter.unbound == Some(true),
     };

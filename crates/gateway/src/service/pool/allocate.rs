@@ -132,18 +132,10 @@ pub async fn place(
     new: &NewBinding,
     want: &Want<'_>,
 ) -> Result<bindings::Model, PlaceError> {
-    for _ in 0..ROUNDS {
-        let xs = candidates(db, want).await?;
-        if xs.is_empty() {
-            break;
-        }
-        for x in xs {
-            if let Some(model) = repo::insert_pending_on(db, app_id, new, &x).await? {
-                return Ok(model);
-            }
-        }
-    }
-    Err(PlaceError::Exhausted(explain(db, want).await?))
+    first_free(db, want, |x| async move {
+        repo::insert_pending_on(db, app_id, new, &x).await
+    })
+    .await
 }
 
 /// Moves a still-pending binding to another X after the platform refused the first.
@@ -153,13 +145,30 @@ pub async fn repoint(
     from: &str,
     want: &Want<'_>,
 ) -> Result<bindings::Model, PlaceError> {
+    first_free(db, want, |x| async move {
+        repo::repoint(db, id, from, &x, want.parties).await
+    })
+    .await
+}
+
+/// Offers `take` the candidates best first until it gets one (`Some`); a candidate taken between the
+/// read and the claim answers `None`, and after a round of those the candidates are read again.
+async fn first_free<F, Fut>(
+    db: &DatabaseConnection,
+    want: &Want<'_>,
+    mut take: F,
+) -> Result<bindings::Model, PlaceError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<Option<bindings::Model>, DbErr>>,
+{
     for _ in 0..ROUNDS {
         let xs = candidates(db, want).await?;
         if xs.is_empty() {
             break;
         }
         for x in xs {
-            if let Some(model) = repo::repoint(db, id, from, &x, want.parties).await? {
+            if let Some(model) = take(x).await? {
                 return Ok(model);
             }
         }

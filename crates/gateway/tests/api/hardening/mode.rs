@@ -5,7 +5,7 @@ use gateway::settings::{RawSettings, Settings};
 use gateway::startup::Application;
 
 use crate::both_backends;
-use crate::helpers::{Backend, JWT_SECRET, database_url};
+use crate::helpers::{Backend, JWT_SECRET, fresh_database};
 
 /// Builds (and drops) an instance on `database_url`: production when `upstream` is given.
 async fn start(database_url: &str, upstream: Option<&str>) -> anyhow::Result<Application> {
@@ -38,9 +38,10 @@ both_backends!(
     a_production_database_refuses_to_start_a_sandbox,
     |backend: Backend| async move {
         let dir = tempfile::tempdir().unwrap();
-        let Some(url) = database_url(backend, &dir).await else {
+        let Some(database) = fresh_database(backend, &dir).await else {
             return;
         };
+        let url = database.url.clone();
         let production = start(&url, Some(PLATFORM)).await.expect("first start");
         drop(production);
         // Restarting in the same mode is fine.
@@ -62,9 +63,10 @@ both_backends!(
     a_sandbox_database_refuses_to_start_production,
     |backend: Backend| async move {
         let dir = tempfile::tempdir().unwrap();
-        let Some(url) = database_url(backend, &dir).await else {
+        let Some(database) = fresh_database(backend, &dir).await else {
             return;
         };
+        let url = database.url.clone();
         let sandbox = start(&url, None).await.expect("first start");
         assert!(
             pool_size(&sandbox).await > 0,

@@ -10,7 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::{self, pki_types};
 
-use crate::helpers::{Backend, Upstream, database_url, spawn_on};
+use crate::helpers::{Backend, TestDatabase, Upstream, fresh_database, spawn_on};
 
 /// A CA (PEM) and a server configuration whose certificate it signed, for 127.0.0.1.
 fn test_pki() -> (String, rustls::ServerConfig) {
@@ -69,9 +69,11 @@ async fn tls_proxy(upstream: SocketAddr, config: rustls::ServerConfig) -> Socket
 
 /// A fresh PostgreSQL database behind a TLS proxy: its `sslmode=verify-full` URL and the CA's PEM
 /// file (in `dir`).
-async fn tls_database(dir: &tempfile::TempDir) -> Option<(url::Url, std::path::PathBuf)> {
-    let plain = database_url(Backend::Postgres, dir).await?;
-    let url = url::Url::parse(&plain).unwrap();
+async fn tls_database(
+    dir: &tempfile::TempDir,
+) -> Option<(TestDatabase, url::Url, std::path::PathBuf)> {
+    let database = fresh_database(Backend::Postgres, dir).await?;
+    let url = url::Url::parse(&database.url).unwrap();
     let server: SocketAddr =
         tokio::net::lookup_host((url.host_str().unwrap(), url.port().unwrap_or(5432)))
             .await
@@ -86,13 +88,13 @@ async fn tls_database(dir: &tempfile::TempDir) -> Option<(url::Url, std::path::P
     tls_url.set_query(Some("sslmode=verify-full"));
     let ca_file = dir.path().join("ca.pem");
     std::fs::write(&ca_file, ca_pem).unwrap();
-    Some((tls_url, ca_file))
+    Some((database, tls_url, ca_file))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_verify_full_works_with_the_configured_ca_and_fails_without() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((tls_url, ca_file)) = tls_database(&dir).await else {
+    let Some((_database, tls_url, ca_file)) = tls_database(&dir).await else {
         return;
     };
 
@@ -124,7 +126,7 @@ async fn postgres_verify_full_works_with_the_configured_ca_and_fails_without() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_verify_full_trusts_the_system_roots() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((tls_url, ca_file)) = tls_database(&dir).await else {
+    let Some((_database, tls_url, ca_file)) = tls_database(&dir).await else {
         return;
     };
     let gateway = crate::ops::process::Gateway::start(&[

@@ -103,41 +103,32 @@ both_backends!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_gauges_count_open_bindings_per_x_and_area() {
-    use gateway::db::entity::x_numbers;
-    use sea_orm::{ActiveModelTrait, Set};
+    const X4: &str = "+8617000000004";
+    const X5: &str = "+8617000000005";
+    // Two numbers of an area no other test uses, so every figure below comes from them alone.
     let Some(app) = spawn_app_with(Backend::Sqlite, Upstream::Sandbox, |raw| {
         raw.metrics_token = Some(METRICS_TOKEN.into());
+        raw.sandbox_numbers = format!("+8617000000001@0755,{X4}@0371,{X5}@0371");
     })
     .await
     else {
         return;
     };
-    let now = chrono::Utc::now();
-    // Registered the way the pool stores its numbers, if the pool has not already.
-    let _ = x_numbers::ActiveModel {
-        number: Set("+8617000000004".into()),
-        area_code: Set("010".into()),
-        capacity: Set(5000),
-        reserved: Set(false),
-        status: Set("normal".into()),
-        status_cause: Set(None),
-        status_updated_at: Set(None),
-        unusable_reason: Set(None),
-        unusable_since: Set(None),
-        in_use: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&app.state.db)
-    .await;
     let writer = app.writer("app-1");
-    app.bind(
-        &writer,
-        "+8618600000011",
-        "+8618600000012",
-        "+8617000000004",
-    )
-    .await;
+    app.bind(&writer, "+8618600000011", "+8618600000012", X4)
+        .await;
+    app.bind(&writer, "+8618600000013", "+8618600000014", X4)
+        .await;
+    let ended = app
+        .bind(&writer, "+8618600000015", "+8618600000016", X5)
+        .await;
+    app.bind(&writer, "+8618600000017", "+8618600000018", X5)
+        .await;
+    // An ended binding no longer counts.
+    let id = ended["id"].as_str().unwrap();
+    let unbound = app.delete(&writer, &format!("/v1/bindings/{id}")).await;
+    assert_eq!(unbound.status(), 200);
+
     let text = app
         .client
         .get(format!("{}/metrics", app.address))
@@ -148,15 +139,21 @@ async fn pool_gauges_count_open_bindings_per_x_and_area() {
         .text()
         .await
         .unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("pns_pool_bindings{") && l.contains("+8617000000004"))
-        .unwrap_or_else(|| panic!("no pool line for X in:\n{text}"));
-    assert!(line.contains("area=\"010\""), "{line}");
-    assert!(line.ends_with(" 1"), "{line}");
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("pns_pool_area_capacity{area=\"010\"}")),
-        "{text}"
+    let value = |series: &str, labels: &[&str]| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{series}{{")) && labels.iter().all(|x| l.contains(x)))
+            .unwrap_or_else(|| panic!("no {series} line with {labels:?} in:\n{text}"));
+        line.rsplit_once(' ').unwrap().1.parse().unwrap()
+    };
+    let area = "area=\"0371\"";
+    assert_eq!(value("pns_pool_bindings", &[X4, area]), 2.0);
+    assert_eq!(value("pns_pool_bindings", &[X5, area]), 1.0);
+    assert_eq!(value("pns_pool_area_bindings", &[area]), 3.0);
+    let capacity = value("pns_pool_capacity", &[X4, area]);
+    assert!(capacity > 0.0, "{capacity}");
+    assert_eq!(
+        value("pns_pool_area_capacity", &[area]),
+        capacity + value("pns_pool_capacity", &[X5, area])
     );
 }

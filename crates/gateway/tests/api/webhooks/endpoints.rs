@@ -54,6 +54,9 @@ both_backends!(
             404
         );
         assert_eq!(app.delete(&two, &path).await.status(), 404);
+        // None of it reached the endpoint: its owner sees it as it was.
+        let after: Value = app.get(&one, &path).await.json().await.unwrap();
+        assert_eq!(after, fetched);
         let theirs: Value = app.get(&two, "/v1/webhooks").await.json().await.unwrap();
         assert_eq!(theirs["items"], json!([]));
 
