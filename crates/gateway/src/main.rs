@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?
             );
         }
-        Command::Healthcheck => gateway::service::probe::healthcheck(&settings.listen).await?,
+        Command::Healthcheck => gateway::service::ops::probe::healthcheck(&settings.listen).await?,
         Command::Openapi => unreachable!("handled above"),
     }
     Ok(())

@@ -7,135 +7,18 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
 
 mod jwt;
+mod raw;
 mod retention;
+mod upstream;
 mod webhooks;
 pub use jwt::{JwksSettings, JwksSource, check_fetchable};
+pub use raw::RawSettings;
 pub use retention::Retention;
+use upstream::is_loopback;
 use webhooks::webhook_settings;
 pub use webhooks::{AllowedNetwork, WebhookSettings};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RawSettings {
-    pub listen: String,
-    pub database_url: String,
-    pub upstream_url: Option<String>,
-    pub app_key: Option<String>,
-    pub app_secret: Option<String>,
-    pub jwt_secret: Option<String>,
-    pub jwt_audience: String,
-    pub jwt_issuer: Option<String>,
-    pub jwt_jwks_url: Option<String>,
-    pub jwt_oidc_issuer: Option<String>,
-    pub jwt_jwks_refresh_secs: u64,
-    pub jwt_jwks_cooldown_secs: u64,
-    pub jwt_jwks_ca_file: Option<String>,
-    pub jwt_app_claim: String,
-    pub jwt_scope_prefix: Option<String>,
-    pub upstream_connect_timeout_ms: u64,
-    pub upstream_timeout_ms: u64,
-    pub upstream_max_retries: u32,
-    pub upstream_ca_file: Option<String>,
-    pub callback_verify: bool,
-    pub callback_window_secs: u64,
-    pub callback_allow_ips: Option<String>,
-    pub public_url: Option<String>,
-    pub body_limit_bytes: usize,
-    pub callback_body_limit_bytes: usize,
-    pub body_read_timeout_secs: u64,
-    pub db_max_connections: u32,
-    pub database_ca_file: Option<String>,
-    pub sandbox_numbers: String,
-    pub log_format: String,
-    pub sweep_interval_secs: u64,
-    pub reconcile_interval_secs: u64,
-    pub reconcile_pending_grace_secs: u64,
-    pub rate_limit_per_sec: u32,
-    pub rate_limit_burst: u32,
-    pub metrics_token: Option<String>,
-    pub shutdown_timeout_secs: u64,
-    /// How often old rows are purged (0: never); the periods below say what is old (0: kept).
-    pub retention_interval_secs: u64,
-    pub retention_idempotency_keys_hours: u64,
-    pub retention_raw_callbacks_days: u64,
-    pub retention_call_events_days: u64,
-    pub retention_cdrs_days: u64,
-    pub retention_calls_days: u64,
-    pub retention_sms_days: u64,
-    pub retention_number_status_days: u64,
-    pub retention_reconcile_days: u64,
-    /// CIDRs (and the word `public`) that webhook targets may resolve to.
-    pub webhook_allowed_networks: Option<String>,
-    pub webhook_retry_schedule_secs: String,
-    pub webhook_timeout_secs: u64,
-    pub webhook_concurrency: u32,
-    pub webhook_poll_interval_ms: u64,
-    pub webhook_disable_after_secs: u64,
-}
-
-impl Default for RawSettings {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".into(),
-            database_url: "sqlite://pns.db?mode=rwc".into(),
-            upstream_url: None,
-            app_key: None,
-            app_secret: None,
-            jwt_secret: None,
-            jwt_audience: "pns-gateway".into(),
-            jwt_issuer: None,
-            jwt_jwks_url: None,
-            jwt_oidc_issuer: None,
-            jwt_jwks_refresh_secs: 300,
-            jwt_jwks_cooldown_secs: 5,
-            jwt_jwks_ca_file: None,
-            jwt_app_claim: "sub".into(),
-            jwt_scope_prefix: None,
-            upstream_connect_timeout_ms: 2_000,
-            upstream_timeout_ms: 5_000,
-            upstream_max_retries: 2,
-            upstream_ca_file: None,
-            callback_verify: true,
-            callback_window_secs: 300,
-            callback_allow_ips: None,
-            public_url: None,
-            body_limit_bytes: 64 * 1024,
-            callback_body_limit_bytes: 1024 * 1024,
-            body_read_timeout_secs: 10,
-            db_max_connections: 16,
-            database_ca_file: None,
-            sandbox_numbers: "+8617000000001@0755,+8617000000002@0755,+8617000000003@0755,+8617000000004@010,+8617000000005@010".into(),
-            log_format: "text".into(),
-            sweep_interval_secs: 30,
-            reconcile_interval_secs: 300,
-            reconcile_pending_grace_secs: 60,
-            rate_limit_per_sec: 200,
-            rate_limit_burst: 400,
-            metrics_token: None,
-            shutdown_timeout_secs: 30,
-            retention_interval_secs: 3600,
-            // A key only has to outlive the client's retries; everything else is kept until an
-            // operator chooses a period (call history may be records the business must keep).
-            retention_idempotency_keys_hours: 24,
-            retention_raw_callbacks_days: 0,
-            retention_call_events_days: 0,
-            retention_cdrs_days: 0,
-            retention_calls_days: 0,
-            retention_sms_days: 0,
-            retention_number_status_days: 0,
-            retention_reconcile_days: 0,
-            webhook_allowed_networks: None,
-            webhook_retry_schedule_secs: "0,5,300,1800,7200,18000,36000,36000".into(),
-            webhook_timeout_secs: 15,
-            webhook_concurrency: 16,
-            webhook_poll_interval_ms: 500,
-            webhook_disable_after_secs: 5 * 24 * 3600,
-        }
-    }
-}
 
 /// Where bindings go: the real platform, or the in-process simulator.
 #[derive(Debug, Clone)]
@@ -214,6 +97,45 @@ pub struct SettingsError {
     pub reason: String,
 }
 
+/// The log format, and the timeouts and limits that must be non-zero (or long enough).
+fn check_format_and_limits(raw: &RawSettings) -> Result<LogFormat, SettingsError> {
+    let log_format = match raw.log_format.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            return Err(invalid(
+                "PNS_LOG_FORMAT",
+                format!("`{other}`: use text or json"),
+            ));
+        }
+    };
+    if raw.upstream_timeout_ms == 0 {
+        return Err(invalid("PNS_UPSTREAM_TIMEOUT_MS", "must be > 0"));
+    }
+    if raw.body_limit_bytes == 0 || raw.callback_body_limit_bytes == 0 {
+        return Err(invalid("PNS_BODY_LIMIT_BYTES", "body limits must be > 0"));
+    }
+    if raw.body_read_timeout_secs == 0 {
+        return Err(invalid("PNS_BODY_READ_TIMEOUT_SECS", "must be > 0"));
+    }
+    if raw
+        .metrics_token
+        .as_ref()
+        .is_some_and(|t| !t.is_empty() && t.len() < 16)
+    {
+        return Err(invalid(
+            "PNS_METRICS_TOKEN",
+            "must be at least 16 characters",
+        ));
+    }
+    Ok(log_format)
+}
+
+/// A setting given as an empty (or blank) string counts as not given.
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|s| !s.trim().is_empty())
+}
+
 fn invalid(key: &str, reason: impl Into<String>) -> SettingsError {
     SettingsError {
         key: key.to_owned(),
@@ -241,8 +163,7 @@ impl Settings {
 
     pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
         let retention = Retention::from_raw(&raw)?;
-        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        let sandbox = non_empty(raw.upstream_url.clone()).is_none();
+        let sandbox = non_empty(&raw.upstream_url).is_none();
         let webhooks = webhook_settings(&raw, sandbox)?;
         if raw.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(invalid(
@@ -253,56 +174,14 @@ impl Settings {
         if raw.database_url.is_empty() {
             return Err(invalid("PNS_DATABASE_URL", "must not be empty"));
         }
-        let jwt_secret = non_empty(raw.jwt_secret.clone());
+        let jwt_secret = non_empty(&raw.jwt_secret);
         let jwt_jwks = jwt::jwks_settings(&raw)?;
         let jwt_app_claim = jwt::app_claim(&raw)?;
-        let upstream = match non_empty(raw.upstream_url) {
-            Some(url) => {
-                let url = url::Url::parse(&url)
-                    .map_err(|e| invalid("PNS_UPSTREAM_URL", e.to_string()))?;
-                if !matches!(url.scheme(), "http" | "https") {
-                    return Err(invalid("PNS_UPSTREAM_URL", "must be http:// or https://"));
-                }
-                if url.scheme() == "http" && !is_loopback(&url) {
-                    return Err(invalid(
-                        "PNS_UPSTREAM_URL",
-                        "must be https:// (plain http:// only to a loopback address): the AKSK \
-                         headers and every party's number would cross the network in clear",
-                    ));
-                }
-                let app_key = non_empty(raw.app_key).ok_or_else(|| {
-                    invalid("PNS_APP_KEY", "required when PNS_UPSTREAM_URL is set")
-                })?;
-                let app_secret = non_empty(raw.app_secret).ok_or_else(|| {
-                    invalid("PNS_APP_SECRET", "required when PNS_UPSTREAM_URL is set")
-                })?;
-                if jwt_secret.is_none() && jwt_jwks.is_none() {
-                    return Err(invalid(
-                        "PNS_JWT_SECRET",
-                        "required when PNS_UPSTREAM_URL is set, unless PNS_JWT_JWKS_URL or PNS_JWT_OIDC_ISSUER names an identity provider",
-                    ));
-                }
-                UpstreamMode::Production {
-                    url,
-                    app_key,
-                    app_secret: app_secret.into(),
-                    ca_file: non_empty(raw.upstream_ca_file),
-                }
-            }
-            None if cfg!(feature = "sandbox") => UpstreamMode::Sandbox {
-                numbers: parse_sandbox_numbers(&raw.sandbox_numbers)?,
-            },
-            None => {
-                return Err(invalid(
-                    "PNS_UPSTREAM_URL",
-                    "required: this build has no sandbox (cargo feature `sandbox` off)",
-                ));
-            }
-        };
+        let upstream = upstream::mode(&raw, jwt_secret.is_some() || jwt_jwks.is_some())?;
         if jwt_secret.as_ref().is_some_and(|secret| secret.len() < 32) {
             return Err(invalid("PNS_JWT_SECRET", "must be at least 32 characters"));
         }
-        let callback_allow_ips = match non_empty(raw.callback_allow_ips) {
+        let callback_allow_ips = match non_empty(&raw.callback_allow_ips) {
             None => Vec::new(),
             Some(list) => list
                 .split(',')
@@ -320,7 +199,7 @@ impl Settings {
                  callback addresses; set PNS_CALLBACK_VERIFY=true or set PNS_CALLBACK_ALLOW_IPS",
             ));
         }
-        let database_ca_file = non_empty(raw.database_ca_file);
+        let database_ca_file = non_empty(&raw.database_ca_file);
         if let Some(path) = &database_ca_file
             && !std::path::Path::new(path).is_file()
         {
@@ -329,35 +208,7 @@ impl Settings {
                 format!("`{path}` is not a readable file"),
             ));
         }
-        let log_format = match raw.log_format.as_str() {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(invalid(
-                    "PNS_LOG_FORMAT",
-                    format!("`{other}`: use text or json"),
-                ));
-            }
-        };
-        if raw.upstream_timeout_ms == 0 {
-            return Err(invalid("PNS_UPSTREAM_TIMEOUT_MS", "must be > 0"));
-        }
-        if raw.body_limit_bytes == 0 || raw.callback_body_limit_bytes == 0 {
-            return Err(invalid("PNS_BODY_LIMIT_BYTES", "body limits must be > 0"));
-        }
-        if raw.body_read_timeout_secs == 0 {
-            return Err(invalid("PNS_BODY_READ_TIMEOUT_SECS", "must be > 0"));
-        }
-        if raw
-            .metrics_token
-            .as_ref()
-            .is_some_and(|t| !t.is_empty() && t.len() < 16)
-        {
-            return Err(invalid(
-                "PNS_METRICS_TOKEN",
-                "must be at least 16 characters",
-            ));
-        }
+        let log_format = check_format_and_limits(&raw)?;
         Ok(Self {
             retention,
             listen: raw.listen,
@@ -365,23 +216,23 @@ impl Settings {
             upstream,
             jwt_secret: jwt_secret.map(SecretString::from),
             jwt_audience: raw.jwt_audience,
-            jwt_issuer: non_empty(raw.jwt_issuer).or_else(|| match &jwt_jwks {
+            jwt_issuer: non_empty(&raw.jwt_issuer).or_else(|| match &jwt_jwks {
                 Some(JwksSettings {
                     source: JwksSource::OidcIssuer(_),
                     ..
-                }) => non_empty(raw.jwt_oidc_issuer).map(|iss| iss.trim().to_owned()),
+                }) => non_empty(&raw.jwt_oidc_issuer).map(|iss| iss.trim().to_owned()),
                 _ => None,
             }),
             jwt_jwks,
             jwt_app_claim,
-            jwt_scope_prefix: non_empty(raw.jwt_scope_prefix),
+            jwt_scope_prefix: non_empty(&raw.jwt_scope_prefix),
             upstream_connect_timeout: Duration::from_millis(raw.upstream_connect_timeout_ms),
             upstream_timeout: Duration::from_millis(raw.upstream_timeout_ms),
             upstream_max_retries: raw.upstream_max_retries,
             callback_verify: raw.callback_verify,
             callback_window: Duration::from_secs(raw.callback_window_secs),
             callback_allow_ips,
-            public_url: non_empty(raw.public_url),
+            public_url: non_empty(&raw.public_url),
             body_limit_bytes: raw.body_limit_bytes,
             callback_body_limit_bytes: raw.callback_body_limit_bytes,
             body_read_timeout: Duration::from_secs(raw.body_read_timeout_secs),
@@ -393,7 +244,7 @@ impl Settings {
             reconcile_pending_grace: Duration::from_secs(raw.reconcile_pending_grace_secs),
             rate_limit_per_sec: raw.rate_limit_per_sec,
             rate_limit_burst: raw.rate_limit_burst,
-            metrics_token: non_empty(raw.metrics_token).map(SecretString::from),
+            metrics_token: non_empty(&raw.metrics_token).map(SecretString::from),
             shutdown_timeout: Duration::from_secs(raw.shutdown_timeout_secs),
             webhooks,
         })
@@ -409,32 +260,9 @@ impl Settings {
     }
 }
 
-/// `localhost`, 127.0.0.0/8 or ::1: traffic that never leaves the host.
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
 /// 0 turns a periodic job off.
 fn interval(secs: u64) -> Option<Duration> {
     (secs > 0).then(|| Duration::from_secs(secs))
-}
-
-/// `+8617000000001@0755,+8617000000002@010`: the X numbers the sandbox simulator owns, with their area.
-fn parse_sandbox_numbers(list: &str) -> Result<Vec<(String, String)>, SettingsError> {
-    list.split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|item| {
-            let (number, area) = item.trim().split_once('@').unwrap_or((item.trim(), "0755"));
-            pns_core::phone::PhoneNumber::parse(number)
-                .map_err(|e| invalid("PNS_SANDBOX_NUMBERS", e.to_string()))?;
-            Ok((number.to_owned(), area.to_owned()))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::routes;
 use crate::sandbox::{self, Sandbox};
 use crate::service::callbacks::verify::CallbackGuard;
 use crate::service::jobs::Jobs;
-use crate::service::probe::{DatabaseProbe, UpstreamProbe};
+use crate::service::ops::probe::{DatabaseProbe, UpstreamProbe};
 use crate::settings::{Settings, UpstreamMode};
 use crate::state::AppState;
 use crate::telemetry::{self, RequestSpan, request_id};

@@ -97,7 +97,7 @@ pub(super) async fn take_slot<C: ConnectionTrait>(conn: &C, x: &str) -> Result<b
             Expr::col(x_numbers::Column::InUse).add(1),
         )
         .filter(x_numbers::Column::Number.eq(x))
-        .filter(x_numbers::Column::Status.eq(NumberStatus::Normal.as_str()))
+        .filter(x_numbers::Column::Status.eq(NumberStatus::Normal))
         .filter(x_numbers::Column::Reserved.eq(false))
         .filter(x_numbers::Column::UnusableSince.is_null())
         .filter(

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::{Authenticator, JwksStatus};
-use crate::service::probe::{DatabaseProbe, UpstreamProbe};
+use crate::service::ops::probe::{DatabaseProbe, UpstreamProbe};
 use crate::state::{AppState, JobStatus};
 
 #[derive(Serialize, ToSchema)]

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::service::stats;
+use crate::service::ops::stats;
 use crate::state::AppState;
 use crate::telemetry::metrics as recorder;
 

@@ -3,16 +3,13 @@ pub mod callbacks;
 pub mod calls;
 pub mod deployment;
 pub mod error;
-pub mod expiry;
 pub mod history;
 pub mod jobs;
+pub mod ops;
 pub mod page;
 pub mod pool;
-pub mod probe;
 pub mod reconcile;
-pub mod retention;
 #[cfg(feature = "sandbox")]
 pub mod simulate;
 pub mod sms;
-pub mod stats;
 pub mod webhooks;

@@ -13,7 +13,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::service::stats::{PoolUsage, Stats};
+use crate::service::ops::stats::{PoolUsage, Stats};
 
 /// Latency buckets in seconds: from a fast SQLite read to the upstream timeout.
 const LATENCY_BUCKETS: &[f64] = &[

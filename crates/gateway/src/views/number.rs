@@ -38,7 +38,7 @@ impl From<x_numbers::Model> for NumberOut {
             area_code: m.area_code,
             capacity: m.capacity,
             in_use: m.in_use,
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             status_cause: m.status_cause,
             status_updated_at: m.status_updated_at,
             unusable_reason: m.unusable_reason,

@@ -379,7 +379,7 @@ both_backends!(
             area_code: Set("0755".into()),
             capacity: Set(5000),
             reserved: Set(false),
-            status: Set("normal".into()),
+            status: Set(gateway::domain::number::NumberStatus::Normal),
             status_cause: Set(None),
             status_updated_at: Set(None),
             unusable_reason: Set(None),
@@ -417,7 +417,7 @@ both_backends!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(x.status, "normal");
+        assert_eq!(x.status.as_str(), "normal");
         assert_eq!(p.app.count("x_number_status_events").await, 2);
     }
 );

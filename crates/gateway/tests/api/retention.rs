@@ -48,7 +48,7 @@ both_backends!(
             reason: Set(None),
             body_sha256: Set(None),
         };
-        let old = (gateway::service::retention::BATCH + 200) as usize;
+        let old = (gateway::service::jobs::retention::BATCH + 200) as usize;
         for chunk in (0..old).collect::<Vec<_>>().chunks(300) {
             raw_callbacks::Entity::insert_many(
                 chunk.iter().map(|_| raw(chrono::Duration::days(2))),

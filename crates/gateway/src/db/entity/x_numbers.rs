@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::number::NumberStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "x_numbers")]
 pub struct Model {
@@ -10,8 +12,7 @@ pub struct Model {
     pub area_code: String,
     pub capacity: i32,
     pub reserved: bool,
-    /// normal | suspended | unavailable | frozen
-    pub status: String,
+    pub status: NumberStatus,
     pub status_cause: Option<i32>,
     pub status_updated_at: Option<DateTimeUtc>,
     pub in_use: i32,

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::db::entity::x_number_status_events::{self, Entity as StatusEvents};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
+use crate::domain::number::NumberStatus;
 use crate::repo::outbox::number_event;
 
 /// The `status` text kept for a code: the pool's word for it, or `code:<n>` for one not documented.
@@ -92,7 +93,10 @@ async fn apply(
     };
     // Same time: the later arrival wins (the platform's clock says no more).
     let updated = XNumbers::update_many()
-        .col_expr(x_numbers::Column::Status, Expr::value(kind.as_str()))
+        .col_expr(
+            x_numbers::Column::Status,
+            Expr::value(NumberStatus::from(kind)),
+        )
         .col_expr(x_numbers::Column::StatusCause, Expr::value(cause))
         .col_expr(x_numbers::Column::StatusUpdatedAt, Expr::value(at))
         .col_expr(x_numbers::Column::UpdatedAt, Expr::value(Utc::now()))

@@ -101,7 +101,7 @@ async fn eligible<C: ConnectionTrait>(
         )
         .to_owned();
     let mut query = XNumbers::find()
-        .filter(x_numbers::Column::Status.eq(NumberStatus::Normal.as_str()))
+        .filter(x_numbers::Column::Status.eq(NumberStatus::Normal))
         .filter(x_numbers::Column::Reserved.eq(false))
         .filter(x_numbers::Column::UnusableSince.is_null())
         .filter(
@@ -205,7 +205,7 @@ async fn explain<C: ConnectionTrait>(conn: &C, want: &Want<'_>) -> Result<String
     for n in &numbers {
         if want.exclude.contains(&n.number) {
             refused += 1;
-        } else if n.status != NumberStatus::Normal.as_str() || n.unusable_since.is_some() {
+        } else if !n.status.accepts_new_bindings() || n.unusable_since.is_some() {
             unavailable += 1;
         } else if n.reserved {
             reserved += 1;

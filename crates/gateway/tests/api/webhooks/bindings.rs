@@ -128,11 +128,11 @@ both_backends!(
             .await;
         let short = app.json_of(short).await;
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        gateway::service::expiry::sweep(&app.state.db)
+        gateway::service::jobs::expiry::sweep(&app.state.db)
             .await
             .unwrap();
         // A second sweep (or the job's own) finds nothing left to end: no second event.
-        gateway::service::expiry::sweep(&app.state.db)
+        gateway::service::jobs::expiry::sweep(&app.state.db)
             .await
             .unwrap();
 

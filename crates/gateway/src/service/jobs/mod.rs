@@ -6,17 +6,20 @@
 //! others skip it. The holder keeps leading while it lives; when it stops, its lease runs out within an
 //! interval and another instance takes over. The same statement works on SQLite and PostgreSQL.
 
+pub mod expiry;
+mod lease;
+pub mod retention;
+
+pub use lease::try_lead;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::db::entity::job_leases::{self, Entity as JobLeases};
 use crate::state::AppState;
 use crate::telemetry::metrics;
 
@@ -86,7 +89,7 @@ impl Jobs {
 
 async fn sweep_round(state: AppState) {
     let started = std::time::Instant::now();
-    let result = crate::service::expiry::sweep(&state.db).await;
+    let result = expiry::sweep(&state.db).await;
     if let Err(e) = &result {
         tracing::error!(error = %e, "expiry sweep failed");
     }
@@ -110,8 +113,7 @@ async fn reconcile_round(state: AppState) {
 
 async fn retention_round(state: AppState) {
     let started = std::time::Instant::now();
-    let result =
-        crate::service::retention::purge(&state.db, &state.settings.retention, Utc::now()).await;
+    let result = retention::purge(&state.db, &state.settings.retention, Utc::now()).await;
     if let Err(e) = &result {
         tracing::error!(error = %e, "retention purge failed");
     }
@@ -154,42 +156,4 @@ async fn periodic(
         state.jobs.beat(name);
     }
     state.jobs.deregister(name);
-}
-
-/// Claims this round of `job` for `holder` until `now + lease` (a free or expired lease, or the
-/// holder's own). True for exactly one claimant at a time, whichever instance and backend.
-pub async fn try_lead(
-    db: &DatabaseConnection,
-    job: &str,
-    holder: &str,
-    lease: Duration,
-) -> Result<bool, DbErr> {
-    let now = Utc::now();
-    JobLeases::insert(job_leases::ActiveModel {
-        job: Set(job.to_owned()),
-        holder: Set(None),
-        lease_until: Set(DateTime::<Utc>::UNIX_EPOCH),
-        last_run_at: Set(None),
-    })
-    .on_conflict(
-        OnConflict::column(job_leases::Column::Job)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    let until = now + chrono::Duration::from_std(lease).unwrap_or_default();
-    let claimed = JobLeases::update_many()
-        .col_expr(job_leases::Column::Holder, Expr::value(holder))
-        .col_expr(job_leases::Column::LeaseUntil, Expr::value(until))
-        .col_expr(job_leases::Column::LastRunAt, Expr::value(now))
-        .filter(job_leases::Column::Job.eq(job))
-        .filter(
-            Condition::any()
-                .add(job_leases::Column::LeaseUntil.lt(now))
-                .add(job_leases::Column::Holder.eq(holder)),
-        )
-        .exec(db)
-        .await?;
-    Ok(claimed.rows_affected == 1)
 }
