@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+use anyhow::bail;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 
 use crate::db::Backend;
 
@@ -18,6 +19,7 @@ pub async fn fill(
     from: u64,
     to: u64,
 ) -> anyhow::Result<()> {
+    check_schema(db, backend).await?;
     let chunk = match backend {
         Backend::Postgres => 100_000,
         Backend::Sqlite => 50_000,
@@ -61,6 +63,49 @@ pub async fn fill(
         Backend::Sqlite => "ANALYZE",
     };
     db.execute_unprepared(analyze).await?;
+    Ok(())
+}
+
+/// Refuses to fill a `bindings` table the SQL below no longer matches, naming the column: one it
+/// fills that the migrations dropped or renamed, or a required one (NOT NULL, no default) it leaves
+/// out. A schema change then stops the benchmark with a clear message instead of a SQL error deep in
+/// a 100,000-row statement, or a fill that silently measures a different table.
+pub async fn check_schema(db: &DatabaseConnection, backend: Backend) -> anyhow::Result<()> {
+    let sql = match backend {
+        Backend::Postgres => {
+            "SELECT column_name AS name, (is_nullable = 'NO' AND column_default IS NULL) AS required \
+             FROM information_schema.columns WHERE table_name = 'bindings' AND table_schema = current_schema()"
+        }
+        Backend::Sqlite => {
+            "SELECT name, (\"notnull\" = 1 AND dflt_value IS NULL AND pk = 0) AS required \
+             FROM pragma_table_info('bindings')"
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let mut table = Vec::with_capacity(rows.len());
+    for row in rows {
+        let name: String = row.try_get("", "name")?;
+        let required: bool = row.try_get("", "required")?;
+        table.push((name, required));
+    }
+    let filled: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
+    if let Some(missing) = filled.iter().find(|c| !table.iter().any(|(n, _)| n == *c)) {
+        bail!(
+            "the bindings table has no column `{missing}` that the benchmark's fill writes: \
+             update crates/pns-bench/src/scenarios/fill.rs to the migrations"
+        );
+    }
+    if let Some((unfilled, _)) = table
+        .iter()
+        .find(|(name, required)| *required && !filled.contains(&name.as_str()))
+    {
+        bail!(
+            "the bindings table requires column `{unfilled}` (NOT NULL, no default) that the \
+             benchmark's fill leaves out: update crates/pns-bench/src/scenarios/fill.rs to the migrations"
+        );
+    }
     Ok(())
 }
 
@@ -114,4 +159,59 @@ fn sqlite_parties(after: i64) -> String {
         SELECT relation_num, caller_num, id FROM bindings WHERE {range}
         UNION ALL SELECT relation_num, callee_num, id FROM bindings WHERE {range}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::Database;
+
+    async fn migrated() -> DatabaseConnection {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        db
+    }
+
+    #[tokio::test]
+    async fn the_fill_matches_the_migrated_schema() {
+        let db = migrated().await;
+        fill(&db, Backend::Sqlite, 1, 8).await.unwrap();
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT COUNT(*) AS n FROM binding_parties",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.try_get::<i64>("", "n").unwrap(),
+            4,
+            "two active rows, two parties each"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_renamed_column_is_named_in_the_refusal() {
+        let db = migrated().await;
+        db.execute_unprepared("ALTER TABLE bindings RENAME COLUMN version TO revision")
+            .await
+            .unwrap();
+        let e = fill(&db, Backend::Sqlite, 1, 8).await.unwrap_err();
+        assert!(e.to_string().contains("no column `version`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_required_column_the_fill_leaves_out_is_named() {
+        let db = migrated().await;
+        db.execute_unprepared(&format!(
+            "DROP TABLE binding_parties; DROP TABLE bindings; \
+             CREATE TABLE bindings ({COLUMNS}, shard TEXT NOT NULL, note TEXT, n INT NOT NULL DEFAULT 0)"
+        ))
+        .await
+        .unwrap();
+        let e = check_schema(&db, Backend::Sqlite).await.unwrap_err();
+        assert!(e.to_string().contains("requires column `shard`"), "{e}");
+    }
 }
