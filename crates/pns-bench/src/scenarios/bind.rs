@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sea_orm::ConnectionTrait;
 
-use super::{Cpu, Outcome, errors_note, warmup};
+use super::{Cpu, Outcome, errors_note, gateway_cycle, warmup};
 use crate::bodies::pair;
 use crate::driver::{Measured, closed_loop};
 use crate::report::{Check, ms, rate};
@@ -40,17 +40,6 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             }
         }
     };
-    let through_gateway = |stack: Arc<Stack>, numbers: usize| {
-        move |_, _| {
-            let stack = stack.clone();
-            async move {
-                let (a, b, x) = pair(numbers);
-                let (id, _) = stack.gateway_bind(&a, &b, &x).await?;
-                stack.gateway_unbind(&id).await?;
-                Ok(None)
-            }
-        }
-    };
     closed_loop(
         o.concurrency,
         warmup(ctx),
@@ -71,7 +60,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         o.concurrency,
         warmup(ctx),
         o.max_ops,
-        through_gateway(stack.clone(), o.numbers),
+        gateway_cycle(stack, o.numbers),
     )
     .await;
     let cpu = Cpu::now(stack);
@@ -79,7 +68,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
         o.concurrency,
         o.duration,
         o.max_ops,
-        through_gateway(stack.clone(), o.numbers),
+        gateway_cycle(stack, o.numbers),
     )
     .await;
     let g_cpu = cpu.cores_since(stack, g.elapsed);

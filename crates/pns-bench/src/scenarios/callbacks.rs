@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 
-use super::{Cpu, Outcome, count_rows, errors_note, warmup};
+use super::{Cpu, Outcome, bound_pairs, count_rows, errors_note, warmup};
 use crate::bodies::{call_event, fee_batch, fee_record, next_seq};
 use crate::db::Backend;
 use crate::driver::{Measured, closed_loop};
@@ -33,11 +33,7 @@ const BATCH: usize = 50;
 pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let o = &ctx.opts;
     // One live binding per connection, for the CDRs and call events to refer to.
-    let mut pairs = Vec::with_capacity(o.concurrency);
-    for _ in 0..o.concurrency.min(256) {
-        pairs.push(stack.bound_pair().await?);
-    }
-    let pairs = Arc::new(pairs);
+    let pairs = bound_pairs(stack, o.concurrency).await?;
 
     // `shared`: each batch spreads its records over all the bindings, so concurrent batches touch
     // the same binding rows; otherwise each connection's CDRs are for its own binding.

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::{Outcome, warmup};
-use crate::bodies::{call_event, fee_batch, next_seq, pair};
+use super::{Outcome, bound_pairs, gateway_cycle, warmup};
+use crate::bodies::{call_event, fee_batch, next_seq};
 use crate::costs::{COLUMNS, PerOp, Probe};
 use crate::driver::closed_loop;
 use crate::stack::{Ctx, Stack};
@@ -26,29 +26,13 @@ const AT_MOST: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let probe = Probe::new(stack).await?;
-    let numbers = ctx.opts.numbers;
-    let cycle = {
-        let stack = stack.clone();
-        move |_, _| {
-            let stack = stack.clone();
-            async move {
-                let (a, b, x) = pair(numbers);
-                let (id, _) = stack.gateway_bind(&a, &b, &x).await?;
-                stack.gateway_unbind(&id).await?;
-                Ok(None)
-            }
-        }
-    };
+    let cycle = gateway_cycle(stack, ctx.opts.numbers);
     closed_loop(CONNECTIONS, warmup(ctx), 200, cycle.clone()).await;
     let before = probe.snapshot().await?;
     let cycles = closed_loop(CONNECTIONS, AT_MOST, CYCLES, cycle).await;
     let per_cycle = probe.since(before, cycles.ok).await?;
 
-    let mut pairs = Vec::with_capacity(CONNECTIONS);
-    for _ in 0..CONNECTIONS {
-        pairs.push(stack.bound_pair().await?);
-    }
-    let pairs = Arc::new(pairs);
+    let pairs = bound_pairs(stack, CONNECTIONS).await?;
     let fee = {
         let (stack, pairs) = (stack.clone(), pairs.clone());
         move |worker: usize, _| {

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Cpu, Outcome, errors_note};
-use crate::bodies::pair;
+use super::{Cpu, Outcome, errors_note, gateway_cycle};
 use crate::driver::closed_loop;
 use crate::procs::{proc_status_kb, reset_peak_rss};
 use crate::report::{Check, ms, rate};
@@ -32,18 +31,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let idle = proc_status_kb(pid, "VmRSS").unwrap_or(0);
     // Start the peak from the idle process, so start-up (migrations) is not counted.
     let reset = reset_peak_rss(pid);
-    let op = {
-        let (stack, numbers) = (stack.clone(), o.numbers);
-        move |_, _| {
-            let stack = stack.clone();
-            async move {
-                let (a, b, x) = pair(numbers);
-                let (id, _) = stack.gateway_bind(&a, &b, &x).await?;
-                stack.gateway_unbind(&id).await?;
-                Ok(None)
-            }
-        }
-    };
+    let op = gateway_cycle(stack, o.numbers);
     let cpu = Cpu::now(stack);
     let m = closed_loop(o.memory_concurrency, o.duration, o.max_ops, op).await;
     let cpu = cpu.cores_since(stack, m.elapsed);

@@ -265,6 +265,40 @@ impl Cpu {
     }
 }
 
+/// `n` live bindings (at most 256) for callbacks to refer to, one per connection.
+pub(crate) async fn bound_pairs(
+    stack: &Stack,
+    n: usize,
+) -> anyhow::Result<Arc<Vec<crate::bodies::BoundPair>>> {
+    let mut pairs = Vec::with_capacity(n.min(256));
+    for _ in 0..n.min(256) {
+        pairs.push(stack.bound_pair().await?);
+    }
+    Ok(Arc::new(pairs))
+}
+
+/// A bind+unbind cycle through the gateway on a fresh pair over `numbers` X numbers, as an
+/// operation for [`crate::driver::closed_loop`].
+pub(crate) fn gateway_cycle(
+    stack: &Arc<Stack>,
+    numbers: usize,
+) -> impl Fn(usize, u64) -> std::pin::Pin<Box<dyn Future<Output = crate::driver::OpResult> + Send>>
++ Clone
++ Send
++ Sync
++ 'static {
+    let stack = stack.clone();
+    move |_, _| {
+        let stack = stack.clone();
+        Box::pin(async move {
+            let (a, b, x) = crate::bodies::pair(numbers);
+            let (id, _) = stack.gateway_bind(&a, &b, &x).await?;
+            stack.gateway_unbind(&id).await?;
+            Ok(None)
+        })
+    }
+}
+
 /// Short warm-up before a measurement: connections opened, caches and pools filled.
 fn warmup(ctx: &Ctx) -> std::time::Duration {
     (ctx.opts.duration / 5).min(std::time::Duration::from_secs(2))

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Cpu, Outcome, errors_note};
+use super::{Cpu, Outcome, bound_pairs, errors_note};
 use crate::bodies::{fee_batch, next_seq};
 use crate::driver::closed_loop;
 use crate::receiver::WebhookReceiver;
@@ -29,11 +29,7 @@ const DRAIN: Duration = Duration::from_secs(120);
 
 pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let o = &ctx.opts;
-    let mut pairs = Vec::with_capacity(o.concurrency);
-    for _ in 0..o.concurrency.min(256) {
-        pairs.push(stack.bound_pair().await?);
-    }
-    let pairs = Arc::new(pairs);
+    let pairs = bound_pairs(stack, o.concurrency).await?;
     let receiver = WebhookReceiver::start().await;
     receiver
         .subscribe(
