@@ -21,4 +21,5 @@ mod reconcile;
 mod reconcile_confirm;
 mod retention;
 mod surface;
+mod upstream_round_trip;
 mod webhooks;

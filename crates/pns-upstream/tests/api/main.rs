@@ -6,4 +6,3 @@ mod logging;
 mod operations;
 mod paging;
 mod retries;
-mod sim_round_trip;

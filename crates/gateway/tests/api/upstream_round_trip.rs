@@ -1,4 +1,6 @@
-//! The real client against the real simulator: every operation round-trips over signed HTTP.
+//! pns-upstream's real client against the real simulator: every operation round-trips over signed
+//! HTTP. It lives here, not in pns-upstream, so the client crate does not depend on our own double
+//! (its own tests check it against wiremock with the platform's recorded answers).
 
 use std::net::TcpListener;
 
@@ -11,7 +13,9 @@ use pns_sim::{CallOutcome, CallScript, Party, SimConfig, SimNumber};
 use pns_upstream::{ClientConfig, HuaweiClient, Upstream, UpstreamError, query_all_on_x};
 use url::Url;
 
-use crate::helpers::{A, B, X};
+const X: &str = "+8617000000001";
+const A: &str = "+8618612345678";
+const B: &str = "+8618612345679";
 
 async fn sim_and_client() -> (pns_sim::RunningSim, HuaweiClient) {
     let config = SimConfig::new(
