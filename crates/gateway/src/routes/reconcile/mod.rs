@@ -106,10 +106,7 @@ pub async fn list_findings(
     params: web::Query<PageQuery>,
 ) -> Result<web::Json<FindingList>, ApiError> {
     principal.require(Scope::Admin)?;
-    let id = id.into_inner();
-    let page = params.request()?;
-    history::run(&state.db, id).await?; // 404 for an unknown run rather than an empty page
-    let found = history::findings(&state.db, id, &page).await?;
+    let found = history::findings(&state.db, id.into_inner(), &params.request()?).await?;
     Ok(web::Json(FindingList {
         items: found.items.into_iter().map(Into::into).collect(),
         next_cursor: found.next_cursor,

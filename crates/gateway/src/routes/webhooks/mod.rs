@@ -12,10 +12,9 @@ use self::dto::{
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::routes::page::PageQuery;
+use crate::service::page::PageRequest;
 use crate::service::webhooks::endpoints::{self, EndpointPatch, NewEndpoint};
-use crate::service::webhooks::{
-    TargetError, TargetPolicy, WebhookError, decode_cursor, deliveries, page_size,
-};
+use crate::service::webhooks::{TargetError, TargetPolicy, WebhookError, deliveries};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -101,12 +100,10 @@ pub async fn list_webhooks(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<WebhookPage>, ApiError> {
     principal.require(Scope::BindingsRead)?;
-    let limit = page_size(query.limit)?;
-    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let (rows, next_cursor) = endpoints::list(&state.db, &principal, after, limit).await?;
+    let found = endpoints::list(&state.db, &principal, &query.request()?).await?;
     Ok(web::Json(WebhookPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor: found.next_cursor,
     }))
 }
 
@@ -235,20 +232,12 @@ pub async fn list_deliveries(
 ) -> Result<web::Json<DeliveryPage>, ApiError> {
     principal.require(Scope::BindingsRead)?;
     let query = query.into_inner();
-    let limit = page_size(query.limit)?;
-    let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let (logs, next_cursor) = deliveries::list(
-        &state.db,
-        &principal,
-        id.into_inner(),
-        query.status,
-        before,
-        limit,
-    )
-    .await?;
+    let page = PageRequest::new(query.limit, query.cursor.as_deref())?;
+    let found =
+        deliveries::list(&state.db, &principal, id.into_inner(), query.status, &page).await?;
     Ok(web::Json(DeliveryPage {
-        items: logs.into_iter().map(Into::into).collect(),
-        next_cursor,
+        items: found.items.into_iter().map(Into::into).collect(),
+        next_cursor: found.next_cursor,
     }))
 }
 

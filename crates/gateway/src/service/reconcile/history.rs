@@ -59,12 +59,16 @@ pub async fn run<C: ConnectionTrait>(
     Ok((run, counts))
 }
 
-/// One page of a run's findings, in the order the run found them.
+/// One page of a run's findings, in the order the run found them; an unknown run is not found
+/// (rather than an empty page).
 pub async fn findings<C: ConnectionTrait>(
     db: &C,
     run_id: Uuid,
     page: &PageRequest,
 ) -> Result<Page<reconcile_findings::Model>, QueryError> {
+    if Runs::find_by_id(run_id).one(db).await?.is_none() {
+        return Err(QueryError::NotFound("reconcile run"));
+    }
     let keyset = Keyset {
         time: reconcile_findings::Column::CreatedAt,
         key: reconcile_findings::Column::Id,

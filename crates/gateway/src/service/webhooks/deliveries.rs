@@ -3,16 +3,17 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::{WebhookError, encode_cursor, endpoints};
+use super::{WebhookError, endpoints};
 use crate::auth::Principal;
 use crate::db::entity::webhook_attempts::{self, Entity as Attempts};
 use crate::db::entity::webhook_deliveries::{self, DeliveryStatus, Entity as Deliveries};
 use crate::db::entity::webhook_events::{self, Entity as Events};
+use crate::service::page::{Cursor, Keyset, Page, PageRequest, uuid_key};
 
 pub struct DeliveryLog {
     pub delivery: webhook_deliveries::Model,
@@ -26,27 +27,26 @@ pub async fn list(
     principal: &Principal,
     endpoint_id: Uuid,
     status: Option<DeliveryStatus>,
-    before: Option<Uuid>,
-    limit: u64,
-) -> Result<(Vec<DeliveryLog>, Option<String>), WebhookError> {
+    page: &PageRequest,
+) -> Result<Page<DeliveryLog>, WebhookError> {
     let endpoint = endpoints::find(db, principal, endpoint_id).await?;
     let mut query =
         Deliveries::find().filter(webhook_deliveries::Column::EndpointId.eq(endpoint.id));
     if let Some(status) = status {
         query = query.filter(webhook_deliveries::Column::Status.eq(status));
     }
-    if let Some(before) = before {
-        query = query.filter(webhook_deliveries::Column::Id.lt(before));
-    }
-    let mut rows = query
-        .order_by_desc(webhook_deliveries::Column::Id)
-        .limit(limit + 1)
-        .all(db)
+    let keyset = Keyset {
+        time: webhook_deliveries::Column::CreatedAt,
+        key: webhook_deliveries::Column::Id,
+        order: Order::Desc,
+        key_value: uuid_key,
+    };
+    let Page {
+        items: rows,
+        next_cursor,
+    } = keyset
+        .fetch(db, query, page, |d| Cursor::new(d.created_at, d.id))
         .await?;
-    let next = (rows.len() as u64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        encode_cursor(rows[rows.len() - 1].id)
-    });
     let mut attempts = Attempts::find()
         .filter(webhook_attempts::Column::DeliveryId.is_in(rows.iter().map(|d| d.id)))
         .order_by_asc(webhook_attempts::Column::AttemptedAt)
@@ -65,7 +65,10 @@ pub async fn list(
             }
         })
         .collect();
-    Ok((logs, next))
+    Ok(Page {
+        items: logs,
+        next_cursor,
+    })
 }
 
 /// Sends the delivery again now, whatever its state (a receiver dedupes by `webhook-id`). A failed

@@ -3,16 +3,16 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, Set,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::outbox::EventType;
-use super::{TargetPolicy, WebhookError, encode_cursor, signing};
+use super::{TargetPolicy, WebhookError, signing};
 use crate::auth::Principal;
 use crate::db::entity::webhook_endpoints::{self, Entity as Endpoints};
+use crate::service::page::{Cursor, Keyset, Page, PageRequest, uuid_key};
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const ROTATION_OVERLAP: Duration = Duration::hours(24);
@@ -74,29 +74,25 @@ pub async fn find(
 }
 
 /// Oldest first, `limit` per page.
+/// The caller's endpoints (admin: all), oldest first, one page.
 pub async fn list(
     db: &DatabaseConnection,
     principal: &Principal,
-    after: Option<Uuid>,
-    limit: u64,
-) -> Result<(Vec<webhook_endpoints::Model>, Option<String>), WebhookError> {
+    page: &PageRequest,
+) -> Result<Page<webhook_endpoints::Model>, WebhookError> {
     let mut query = Endpoints::find();
     if let Some(app) = principal.app_scope() {
         query = query.filter(webhook_endpoints::Column::AppId.eq(app));
     }
-    if let Some(after) = after {
-        query = query.filter(webhook_endpoints::Column::Id.gt(after));
-    }
-    let mut rows = query
-        .order_by_asc(webhook_endpoints::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let next = (rows.len() as u64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        encode_cursor(rows[rows.len() - 1].id)
-    });
-    Ok((rows, next))
+    let keyset = Keyset {
+        time: webhook_endpoints::Column::CreatedAt,
+        key: webhook_endpoints::Column::Id,
+        order: Order::Asc,
+        key_value: uuid_key,
+    };
+    Ok(keyset
+        .fetch(db, query, page, |e| Cursor::new(e.created_at, e.id))
+        .await?)
 }
 
 pub async fn update(

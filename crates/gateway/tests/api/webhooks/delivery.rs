@@ -133,7 +133,8 @@ both_backends!(
             receiver(200).await,
             receiver(200).await,
         );
-        app.webhook(&app.writer("app-1"), &mine.uri(), json!(["binding.*"]))
+        let endpoint = app
+            .webhook(&app.writer("app-1"), &mine.uri(), json!(["binding.*"]))
             .await;
         app.webhook(&app.writer("app-2"), &theirs.uri(), json!([]))
             .await;
@@ -176,6 +177,17 @@ both_backends!(
             theirs.received_requests().await.unwrap().is_empty(),
             "another app's events leaked"
         );
+        // The delivery log pages newest first, one delivery per page, each once.
+        let path = format!(
+            "/v1/webhooks/{}/deliveries",
+            endpoint["id"].as_str().unwrap()
+        );
+        let log = app.all_pages(&app.writer("app-1"), &path, 1).await;
+        let types: Vec<&str> = log
+            .iter()
+            .map(|d| d["eventType"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["binding.updated", "binding.created"], "{log:?}");
     }
 );
 
