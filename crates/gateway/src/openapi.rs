@@ -1,7 +1,9 @@
 //! The OpenAPI document, generated from the real handlers. Committed as `openapi/openapi.json`
 //! (regenerate with `gateway openapi > openapi/openapi.json`); a test fails when it drifts.
 
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
@@ -73,16 +75,117 @@ pub struct ApiDoc;
 )]
 struct SandboxDoc;
 
-/// The document of this build: the API, plus the sandbox's endpoints when it has them.
+/// The document of this build: the API, plus the sandbox's endpoints when it has them, each
+/// operation with the error answers it shares with the others.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
-    let doc = ApiDoc::openapi();
+    #[allow(unused_mut)]
+    let mut doc = ApiDoc::openapi();
     #[cfg(feature = "sandbox")]
-    let doc = {
-        let mut doc = doc;
-        doc.merge(SandboxDoc::openapi());
-        doc
-    };
+    doc.merge(SandboxDoc::openapi());
+    SharedErrors.modify(&mut doc);
     doc
+}
+
+/// The error answers many operations share, written once as `components.responses` and referenced
+/// from every operation that can give them; an operation documents only its own (404, 409, ...).
+struct SharedErrors;
+
+/// When an operation can give a shared answer.
+#[derive(Clone, Copy)]
+enum Applies {
+    /// It takes a bearer token.
+    Secured,
+    /// It is under `/v1/`, where the rate limit applies.
+    RateLimited,
+    /// It is under `/v1/` and reads a JSON body (the callback endpoint keeps whatever it gets).
+    WithBody,
+}
+
+const SHARED_ERRORS: [(&str, &str, Applies, &str); 6] = [
+    (
+        "400",
+        "MalformedBody",
+        Applies::WithBody,
+        "The body is not valid JSON, or not the shape this operation reads",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        Applies::Secured,
+        "No bearer token, or one refused (see the bearer scheme)",
+    ),
+    (
+        "403",
+        "Forbidden",
+        Applies::Secured,
+        "The token lacks the scope this operation needs",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        Applies::WithBody,
+        "The body is over the size limit (PNS_BODY_LIMIT_BYTES)",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        Applies::WithBody,
+        "The body is not application/json",
+    ),
+    (
+        "429",
+        "RateLimited",
+        Applies::RateLimited,
+        "Over the app's request rate; retry after `Retry-After` seconds",
+    ),
+];
+
+impl Modify for SharedErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, _, description) in SHARED_ERRORS {
+            let body = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content("application/json", body)
+                .build();
+            components
+                .responses
+                .insert(name.to_owned(), RefOr::T(response));
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with("/v1/");
+            for op in operations(item) {
+                for (status, name, applies, _) in SHARED_ERRORS {
+                    let gives = match applies {
+                        Applies::Secured => op.security.is_some(),
+                        Applies::RateLimited => api,
+                        Applies::WithBody => api && op.request_body.is_some(),
+                    };
+                    if gives {
+                        op.responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
 }
 
 struct BearerAuth;

@@ -15,7 +15,7 @@ mod parties;
 
 use sea_orm::DbErr;
 
-pub use parties::live_bindings;
+pub use parties::{can_take_a_binding, live_bindings};
 
 /// A write that claims parties on X: refused when one is already bound there.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set,
     TryInsertResult,
 };
 use uuid::Uuid;
@@ -87,6 +87,20 @@ pub(super) async fn count_on_x<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The rule for "X can take one more binding": normal on the platform, not reserved by an admin, not
+/// marked unusable, and under its capacity. Allocation reads candidates with it and `take_slot`
+/// re-checks it in its UPDATE, so the two can never disagree.
+pub fn can_take_a_binding() -> Condition {
+    Condition::all()
+        .add(x_numbers::Column::Status.eq(NumberStatus::Normal))
+        .add(x_numbers::Column::Reserved.eq(false))
+        .add(x_numbers::Column::UnusableSince.is_null())
+        .add(
+            Expr::col((XNumbers, x_numbers::Column::InUse))
+                .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
+        )
+}
+
 /// Takes one slot on X if X is still allocatable. The UPDATE re-checks every condition itself, so a
 /// status change or a concurrent claim between reading the candidates and now cannot overfill X; on
 /// PostgreSQL it also holds X's row lock until commit, which orders concurrent claims on one X.
@@ -97,13 +111,7 @@ pub(super) async fn take_slot<C: ConnectionTrait>(conn: &C, x: &str) -> Result<b
             Expr::col(x_numbers::Column::InUse).add(1),
         )
         .filter(x_numbers::Column::Number.eq(x))
-        .filter(x_numbers::Column::Status.eq(NumberStatus::Normal))
-        .filter(x_numbers::Column::Reserved.eq(false))
-        .filter(x_numbers::Column::UnusableSince.is_null())
-        .filter(
-            Expr::col((XNumbers, x_numbers::Column::InUse))
-                .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
-        )
+        .filter(can_take_a_binding())
         .exec(conn)
         .await?;
     Ok(updated.rows_affected == 1)

@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::service::bindings::BindError;
+use crate::service::callbacks::verify::Refused;
 use crate::service::calls::RecordingError;
 use crate::service::error::QueryError;
 use crate::service::page::PageError;
@@ -66,6 +67,28 @@ impl From<RecordingError> for ApiError {
             RecordingError::Query(e) => e.into(),
             RecordingError::Gone => Self::new(ErrorCode::Gone, err.to_string()),
             RecordingError::Upstream(e) => e.into(),
+        }
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(_: Refused) -> Self {
+        Self::new(ErrorCode::Unauthorized, "callback not authorised")
+    }
+}
+
+#[cfg(feature = "sandbox")]
+impl From<crate::service::simulate::SandboxError> for ApiError {
+    fn from(err: crate::service::simulate::SandboxError) -> Self {
+        use crate::service::simulate::SandboxError as E;
+        let message = err.to_string();
+        match err {
+            E::NotSandbox => Self::new(ErrorCode::NotFound, message),
+            E::NotActive(_) | E::GoneFromSimulator => Self::new(ErrorCode::Conflict, message),
+            E::InvalidScript(reason) => Self::new(ErrorCode::Validation, reason),
+            E::NotStored | E::Simulator(_) => Self::internal(message),
+            E::Query(e) => e.into(),
+            E::Db(e) => e.into(),
         }
     }
 }

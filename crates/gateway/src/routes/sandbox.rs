@@ -108,13 +108,9 @@ pub struct SandboxSmsOut {
     request_body = SandboxCallIn,
     responses(
         (status = 200, body = CallOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Not in sandbox mode, or unknown binding", body = ErrorBody),
         (status = 409, description = "The binding is not active", body = ErrorBody),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, description = "Invalid field", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -148,13 +144,9 @@ pub async fn sandbox_call(
     request_body = SandboxSmsIn,
     responses(
         (status = 200, body = SandboxSmsOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Not in sandbox mode, or unknown binding", body = ErrorBody),
         (status = 409, description = "The binding is not active", body = ErrorBody),
         (status = 422, description = "Invalid field, or the binding has privateSms false", body = ErrorBody),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -20,7 +20,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     params(SmsFilter),
     responses(
         (status = 200, body = SmsPage),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "bindingId unknown or another app's", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),

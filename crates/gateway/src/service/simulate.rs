@@ -3,48 +3,61 @@
 
 use pns_core::callback::{NotificationMode, SmsDecision};
 use pns_sim::{CallOutcome, CallScript, Party, SimControl, SimError, SmsScript};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::db::entity::{bindings, calls};
-use crate::error::{ApiError, ErrorCode};
+use crate::domain::BindingStatus;
 use crate::service::bindings::query::find_scoped;
+use crate::service::error::QueryError;
 use crate::state::AppState;
 
-fn simulator(state: &AppState) -> Result<&SimControl, ApiError> {
-    state.sandbox.as_ref().ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::NotFound,
-            "sandbox endpoints exist only in sandbox mode (no PNS_UPSTREAM_URL)",
-        )
-    })
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("sandbox endpoints exist only in sandbox mode (no PNS_UPSTREAM_URL)")]
+    NotSandbox,
+    #[error("the binding is {0}, not active")]
+    NotActive(BindingStatus),
+    #[error("the simulator no longer has this binding (expired or unbound on the platform)")]
+    GoneFromSimulator,
+    /// The script asks for something the platform could not do: why.
+    #[error("{0}")]
+    InvalidScript(String),
+    #[error("the simulated call's callbacks were not stored")]
+    NotStored,
+    #[error("simulator: {0}")]
+    Simulator(SimError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+impl From<SimError> for SandboxError {
+    fn from(e: SimError) -> Self {
+        match e {
+            SimError::UnknownSubscription(_) => Self::GoneFromSimulator,
+            SimError::InvalidScript(reason) => Self::InvalidScript(reason),
+            other => Self::Simulator(other),
+        }
+    }
+}
+
+fn simulator(state: &AppState) -> Result<&SimControl, SandboxError> {
+    state.sandbox.as_ref().ok_or(SandboxError::NotSandbox)
 }
 
 async fn live_subscription(
     state: &AppState,
     principal: &Principal,
     binding_id: Uuid,
-) -> Result<bindings::Model, ApiError> {
+) -> Result<bindings::Model, SandboxError> {
     let binding = find_scoped(&state.db, principal, binding_id).await?;
-    if binding.status != crate::domain::BindingStatus::Active || binding.subscription_id.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!("the binding is {}, not active", binding.status),
-        ));
+    if binding.status != BindingStatus::Active || binding.subscription_id.is_none() {
+        return Err(SandboxError::NotActive(binding.status));
     }
     Ok(binding)
-}
-
-fn sim_error(e: SimError) -> ApiError {
-    match e {
-        SimError::UnknownSubscription(_) => ApiError::new(
-            ErrorCode::Conflict,
-            "the simulator no longer has this binding (expired or unbound on the platform)",
-        ),
-        SimError::InvalidScript(reason) => ApiError::new(ErrorCode::Validation, reason),
-        other => ApiError::internal(format!("simulator: {other}")),
-    }
 }
 
 pub struct CallRequest {
@@ -60,7 +73,7 @@ pub async fn play_call(
     state: &AppState,
     principal: &Principal,
     req: CallRequest,
-) -> Result<calls::Model, ApiError> {
+) -> Result<calls::Model, SandboxError> {
     let sim = simulator(state)?;
     let binding = live_subscription(state, principal, req.binding_id).await?;
     let report = sim
@@ -71,14 +84,13 @@ pub async fn play_call(
             talk_seconds: req.talk_seconds,
             record: req.record,
         })
-        .await
-        .map_err(sim_error)?;
-    sim.flush_cdrs().await.map_err(sim_error)?;
+        .await?;
+    sim.flush_cdrs().await?;
     calls::Entity::find()
         .filter(calls::Column::SessionId.eq(report.session_id.as_str()))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::internal("the simulated call's callbacks were not stored"))
+        .ok_or(SandboxError::NotStored)
 }
 
 pub struct SmsRequest {
@@ -100,7 +112,7 @@ pub async fn send_sms(
     state: &AppState,
     principal: &Principal,
     req: SmsRequest,
-) -> Result<SmsResult, ApiError> {
+) -> Result<SmsResult, SandboxError> {
     let sim = simulator(state)?;
     let binding = live_subscription(state, principal, req.binding_id).await?;
     let report = sim
@@ -110,8 +122,7 @@ pub async fn send_sms(
             mode: req.mode,
             content: req.content,
         })
-        .await
-        .map_err(sim_error)?;
+        .await?;
     Ok(SmsResult {
         sms_identifier: report.sms_identifier,
         http_status: report.http_status,

@@ -58,3 +58,43 @@ impl Related<super::binding_parties::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+impl Model {
+    /// A row for unit tests: app `app`, subscription `sub`, parties +8613800000001 and
+    /// +8613800000002 on `x`, changed at `at`; override what a test is about.
+    pub fn fixture(status: BindingStatus, x: &str, at: DateTimeUtc) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7(),
+            app_id: "app".into(),
+            subscription_id: Some("sub".into()),
+            relation_num: Some(x.into()),
+            caller_num: "+8613800000001".into(),
+            callee_num: "+8613800000002".into(),
+            call_direction: 0,
+            duration: 0,
+            max_duration: 0,
+            record_flag: false,
+            record_hint_tone: None,
+            last_min_voice: None,
+            private_sms: None,
+            pre_voice: None,
+            user_data: None,
+            external_ref: None,
+            area_code: None,
+            status,
+            upstream_code: None,
+            upstream_desc: None,
+            expires_at: None,
+            created_at: at,
+            updated_at: at,
+            ended_at: None,
+            end_reason: None,
+            call_count: 0,
+            last_call_at: None,
+            total_talk_seconds: 0,
+            version: 0,
+            change_lease_until: None,
+        }
+    }
+}

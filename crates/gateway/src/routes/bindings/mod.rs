@@ -35,14 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, description = "Bound", body = BindingOut),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "No or invalid token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 403, description = "Missing bindings:write", body = ErrorBody),
         (status = 409, description = "A party already has a binding on X, or no X is free", body = ErrorBody),
         (status = 422, description = "Invalid field, or Idempotency-Key reused with another body", body = ErrorBody),
-        (status = 429, description = "Rate limited", body = ErrorBody),
         (status = 502, description = "The platform refused our configuration", body = ErrorBody),
         (status = 503, description = "Platform flow control", body = ErrorBody),
         (status = 504, description = "The platform did not answer; the binding stays pending", body = ErrorBody),
@@ -114,9 +108,7 @@ fn render(outcome: Result<&bindings::Model, &BindError>) -> (u16, serde_json::Va
     params(("id" = Uuid, Path, description = "Binding id")),
     responses(
         (status = 200, body = BindingOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Unknown, or another app's", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -138,7 +130,7 @@ pub async fn get_binding(
 #[utoipa::path(
     get, path = "/v1/bindings", tag = "bindings",
     params(BindingFilter),
-    responses((status = 200, body = BindingPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 200, body = BindingPage), (status = 422, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/bindings")]
@@ -163,11 +155,9 @@ pub async fn list_bindings(
     request_body = BindingPatch,
     responses(
         (status = 200, body = BindingOut),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "Not active, a new number is already bound on X, or another change of this binding is in progress (read it again and retry)", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -193,9 +183,9 @@ pub async fn patch_binding(
     params(("id" = Uuid, Path, description = "Binding id")),
     responses(
         (status = 200, description = "Ended (now or before)", body = BindingOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "Pending: the outcome of the bind is not yet known", body = ErrorBody),
-        (status = 429, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

@@ -75,7 +75,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     params(CallFilter),
     responses(
         (status = 200, body = CallPage),
-        (status = 401, body = ErrorBody),
         (status = 403, description = "Missing bindings:read, or unbound=true without admin", body = ErrorBody),
         (status = 404, description = "bindingId unknown or another app's", body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -98,7 +97,6 @@ pub async fn list_calls(
     params(("id" = Uuid, Path, description = "Binding id"), CallFilter),
     responses(
         (status = 200, body = CallPage),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Unknown binding, or another app's", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
@@ -125,7 +123,6 @@ pub async fn binding_calls(
     params(("id" = Uuid, Path, description = "Call id")),
     responses(
         (status = 200, body = CallOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Unknown, or another app's", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -147,7 +144,6 @@ pub async fn get_call(
     params(("id" = Uuid, Path, description = "Call id")),
     responses(
         (status = 200, body = RecordingOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Unknown call, or it has no recording", body = ErrorBody),
         (status = 410, description = "Past the platform's 7-day retention", body = ErrorBody),
         (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody),

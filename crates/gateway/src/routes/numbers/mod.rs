@@ -61,12 +61,8 @@ fn new_number(field: &str, n: NumberIn) -> Result<NewNumber, ApiError> {
     request_body = NumbersIn,
     responses(
         (status = 201, body = ImportOut),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "Missing admin", body = ErrorBody),
         (status = 409, description = "The number is already in the pool", body = ErrorBody),
         (status = 413, description = "Body over PNS_BODY_LIMIT_BYTES: import in several calls", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -113,7 +109,7 @@ pub async fn import_numbers(
 #[utoipa::path(
     get, path = "/v1/numbers", tag = "numbers",
     params(NumberFilter),
-    responses((status = 200, body = NumberList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = NumberList), (status = 422, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/numbers")]
@@ -151,9 +147,7 @@ fn path_number(raw: &str) -> Result<String, ApiError> {
     request_body = NumberPatch,
     responses(
         (status = 200, body = NumberOut),
-        (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -199,7 +193,7 @@ pub async fn patch_number(
     params(("number" = String, Path, description = "The X number, E.164")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 404, body = ErrorBody),
         (status = 409, description = "The number still holds active bindings", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -39,7 +39,6 @@ async fn detailed(state: &AppState, id: Uuid) -> Result<ReconcileRunOut, ApiErro
     post, path = "/v1/admin/reconcile", tag = "admin",
     responses(
         (status = 201, body = ReconcileRunOut),
-        (status = 401, body = ErrorBody), (status = 403, description = "Missing admin", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -57,7 +56,7 @@ pub async fn start_reconcile(
 #[utoipa::path(
     get, path = "/v1/admin/reconcile", tag = "admin",
     params(PageQuery),
-    responses((status = 200, body = ReconcileRunList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = ReconcileRunList), (status = 422, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/admin/reconcile")]
@@ -78,7 +77,7 @@ pub async fn list_reconcile_runs(
 #[utoipa::path(
     get, path = "/v1/admin/reconcile/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "Run id")),
-    responses((status = 200, body = ReconcileRunOut), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ReconcileRunOut), (status = 404, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/admin/reconcile/{id}")]
@@ -95,7 +94,7 @@ pub async fn get_reconcile_run(
 #[utoipa::path(
     get, path = "/v1/admin/reconcile/{id}/findings", tag = "admin",
     params(("id" = Uuid, Path, description = "Run id"), PageQuery),
-    responses((status = 200, body = FindingList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = FindingList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/admin/reconcile/{id}/findings")]
@@ -118,7 +117,7 @@ pub async fn list_findings(
 #[utoipa::path(
     get, path = "/v1/admin/orphans", tag = "admin",
     params(PageQuery),
-    responses((status = 200, body = OrphanList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = OrphanList), (status = 422, body = ErrorBody)),
     security(("bearer" = []))
 )]
 #[get("/v1/admin/orphans")]

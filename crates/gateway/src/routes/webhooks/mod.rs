@@ -58,11 +58,7 @@ fn policy(state: &AppState) -> TargetPolicy {
     request_body = WebhookIn,
     responses(
         (status = 201, description = "Registered", body = WebhookWithSecret),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "Missing bindings:write", body = ErrorBody),
         (status = 422, description = "Bad URL, a target address the gateway may not call, or an unknown event type", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -89,7 +85,7 @@ pub async fn create_webhook(
     params(PageQuery),
     responses(
         (status = 200, body = WebhookPage),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 422, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -113,7 +109,6 @@ pub async fn list_webhooks(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = WebhookOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Unknown, or another app's", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -136,9 +131,7 @@ pub async fn get_webhook(
     request_body = WebhookPatch,
     responses(
         (status = 200, body = WebhookOut),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -174,7 +167,7 @@ pub async fn patch_webhook(
     params(("id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 404, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -196,7 +189,7 @@ pub async fn delete_webhook(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = WebhookWithSecret),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 404, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -218,7 +211,6 @@ pub async fn rotate_webhook_secret(
     params(("id" = Uuid, Path), DeliveryQuery),
     responses(
         (status = 200, body = DeliveryPage),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -247,7 +239,7 @@ pub async fn list_deliveries(
     params(("id" = Uuid, Path), ("deliveryId" = Uuid, Path)),
     responses(
         (status = 202, description = "Queued", body = DeliveryOut),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 404, body = ErrorBody),
     ),
     security(("bearer" = []))
 )]

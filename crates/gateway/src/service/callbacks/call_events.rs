@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{call_webhooks, derive, find_binding, lock_calls, was_inserted};
+use super::{call_webhooks, calls_table, find_binding, lock_calls, was_inserted};
 use crate::db::entity::call_events::{self, Entity as CallEvents};
 
 /// The first identifier too long to be a key (see [`super::MAX_KEY_BYTES`]).
@@ -72,11 +72,11 @@ pub async fn store(
     }
     let session = [info.session_id.clone()];
     lock_calls(txn, &session).await?;
-    let known = derive::Known {
+    let known = calls_table::Known {
         cdrs: Vec::new(),
         bindings: binding.into_iter().collect(),
     };
-    derive::refresh_calls(txn, &session, known).await?;
+    calls_table::refresh_calls(txn, &session, known).await?;
     call_webhooks::on_call_event(txn, &info.session_id, event.event_type.as_str()).await?;
     Ok(true)
 }

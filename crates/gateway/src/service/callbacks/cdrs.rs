@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{call_webhooks, count_call, derive, find_binding, lock_calls};
+use super::{call_webhooks, calls_table, count_call, find_binding, lock_calls};
 use crate::db::entity::bindings::{self, Entity as BindingRows};
 use crate::db::entity::cdrs::{self, Entity as Cdrs};
 
@@ -128,11 +128,11 @@ pub async fn store_batch(
             tally.last_call_at = tally.last_call_at.max(Some(at));
         }
     }
-    let known = derive::Known {
+    let known = calls_table::Known {
         cdrs: stored,
         bindings: bindings.all().cloned().collect(),
     };
-    derive::refresh_calls(txn, &new_sessions, known).await?;
+    calls_table::refresh_calls(txn, &new_sessions, known).await?;
     // Binding rows last and in id order: two batches touching the same bindings queue instead of
     // deadlocking (record order differs between batches).
     for (binding_id, tally) in per_binding {

@@ -4,6 +4,7 @@
 
 pub mod call_events;
 pub mod call_webhooks;
+pub mod calls_table;
 pub mod cdrs;
 pub mod derive;
 pub mod nonces;

@@ -150,36 +150,8 @@ mod tests {
     fn binding(status: BindingStatus, private_sms: Option<bool>) -> bindings::Model {
         let now = Utc::now();
         bindings::Model {
-            id: uuid::Uuid::new_v4(),
-            app_id: "app".into(),
-            subscription_id: Some("sub".into()),
-            relation_num: Some("+8617000000001".into()),
-            caller_num: "+8613800000001".into(),
-            callee_num: "+8613800000002".into(),
-            call_direction: 0,
-            duration: 0,
-            max_duration: 0,
-            record_flag: false,
-            record_hint_tone: None,
-            last_min_voice: None,
             private_sms,
-            pre_voice: None,
-            user_data: None,
-            external_ref: None,
-            area_code: None,
-            status,
-            upstream_code: None,
-            upstream_desc: None,
-            expires_at: None,
-            created_at: now,
-            updated_at: now,
-            ended_at: None,
-            end_reason: None,
-            call_count: 0,
-            last_call_at: None,
-            total_talk_seconds: 0,
-            version: 0,
-            change_lease_until: None,
+            ..bindings::Model::fixture(status, "+8617000000001", now)
         }
     }
 

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use pns_core::aksk::{AkskError, Credentials, InMemoryReplayGuard, Verifier, XAksk};
 
-use crate::error::{ApiError, ErrorCode};
 use crate::settings::Settings;
 
 /// Nonces remembered at once; beyond this the guard refuses (fails closed) until old ones expire.
@@ -46,12 +45,6 @@ impl Refused {
         tracing::warn!(reason, peer = ?peer, "callback refused");
         crate::telemetry::metrics::callback_refused(reason);
         Self { reason }
-    }
-}
-
-impl From<Refused> for ApiError {
-    fn from(_: Refused) -> Self {
-        ApiError::new(ErrorCode::Unauthorized, "callback not authorised")
     }
 }
 

@@ -17,8 +17,8 @@ use crate::db::entity::binding_parties::{self, Entity as BindingParties};
 use crate::db::entity::bindings::{self};
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
 use crate::domain::NewBinding;
-use crate::domain::number::NumberStatus;
 use crate::repo::bindings as repo;
+use crate::repo::can_take_a_binding;
 
 /// Rounds of "read candidates, try each": under concurrent load a candidate can be taken between the
 /// read and the claim, and a fresh read then sees what is really left.
@@ -101,13 +101,7 @@ async fn eligible<C: ConnectionTrait>(
         )
         .to_owned();
     let mut query = XNumbers::find()
-        .filter(x_numbers::Column::Status.eq(NumberStatus::Normal))
-        .filter(x_numbers::Column::Reserved.eq(false))
-        .filter(x_numbers::Column::UnusableSince.is_null())
-        .filter(
-            Expr::col((XNumbers, x_numbers::Column::InUse))
-                .lt(Expr::col((XNumbers, x_numbers::Column::Capacity))),
-        )
+        .filter(can_take_a_binding())
         .filter(Expr::exists(holds_a_party).not());
     if let Some(area) = area {
         query = query.filter(x_numbers::Column::AreaCode.eq(area));

@@ -206,7 +206,6 @@ pub fn upstream_expiry(info: &BindingInfo, fallback: DateTime<Utc>) -> Option<Da
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
 
     const X: &str = "+8617000000001";
     const A: &str = "+8618600000001";
@@ -215,36 +214,10 @@ mod tests {
     fn row(status: BindingStatus, sub: Option<&str>, age_secs: i64) -> bindings::Model {
         let at = Utc::now() - Duration::seconds(age_secs);
         bindings::Model {
-            id: Uuid::now_v7(),
-            app_id: "app".into(),
             subscription_id: sub.map(Into::into),
-            relation_num: Some(X.into()),
             caller_num: A.into(),
             callee_num: B.into(),
-            call_direction: 0,
-            duration: 0,
-            max_duration: 0,
-            record_flag: false,
-            record_hint_tone: None,
-            last_min_voice: None,
-            private_sms: None,
-            pre_voice: None,
-            user_data: None,
-            external_ref: None,
-            area_code: None,
-            status,
-            upstream_code: None,
-            upstream_desc: None,
-            expires_at: None,
-            created_at: at,
-            updated_at: at,
-            ended_at: None,
-            end_reason: None,
-            call_count: 0,
-            last_call_at: None,
-            total_talk_seconds: 0,
-            version: 0,
-            change_lease_until: None,
+            ..bindings::Model::fixture(status, X, at)
         }
     }
 

@@ -94,13 +94,69 @@ async fn walk(
 ) -> Result<Tally, DbErr> {
     let started = Utc::now();
     let mut tally = Tally::default();
-    let mut upstream: Vec<BindingInfo> = Vec::new();
-    let mut checked: Vec<String> = Vec::new();
+    let walked = query_platform(state, &mut tally, findings).await?;
+    tally.numbers_checked = walked.checked.len();
+
+    let settled = started - in_flight_window(state);
+    let live = judged_rows(
+        state,
+        started,
+        settled,
+        &walked.checked,
+        tally.query_failures,
+    )
+    .await?;
+    let recent = Bindings::find()
+        .filter(bindings::Column::UpdatedAt.gte(settled))
+        .all(&state.db)
+        .await?;
+    let ended = ended_statuses(state, &walked.upstream).await?;
+
+    let grace = chrono::Duration::from_std(state.settings.reconcile_pending_grace)
+        .unwrap_or_else(|_| chrono::Duration::seconds(60));
+    let mut applier = Applier {
+        db: &state.db,
+        confirm: Confirmer::new(state.upstream.as_ref()),
+        tally,
+        findings,
+        orphans: Vec::new(),
+    };
+    for action in compare::plan(&live, &recent, &ended, &walked.upstream, Utc::now(), grace) {
+        match action {
+            Action::Adopt { row, info } => applier.adopt(row, info).await?,
+            Action::FailPending { row } => applier.fail_pending(row).await?,
+            Action::Missing { row, expired } => applier.missing(row, expired).await?,
+            Action::Correct { row, info, diffs } => applier.correct(row, info, diffs).await?,
+            Action::Orphan { info, local_status } => applier.orphan(info, local_status),
+        }
+    }
+    apply::record_orphans(&state.db, run_id, &applier.orphans, &walked.checked).await?;
+    apply::repair_in_use(&state.db).await?;
+    Ok(applier.tally)
+}
+
+/// What the platform reported: its bindings on every X that answered, and which X those are.
+struct Walked {
+    upstream: Vec<BindingInfo>,
+    checked: Vec<String>,
+}
+
+/// Asks the platform for the bindings on every X in use. An X whose query fails is reported and its
+/// rows are left alone; flow control stops the walk (the rest wait for the next run).
+async fn query_platform(
+    state: &AppState,
+    tally: &mut Tally,
+    findings: &mut Vec<Finding>,
+) -> Result<Walked, DbErr> {
+    let mut walked = Walked {
+        upstream: Vec::new(),
+        checked: Vec::new(),
+    };
     for x in numbers_in_use(state).await? {
         match pns_upstream::query_all_on_x(state.upstream.as_ref(), &x).await {
             Ok(list) => {
-                upstream.extend(list);
-                checked.push(x);
+                walked.upstream.extend(list);
+                walked.checked.push(x);
             }
             Err(e) => {
                 tracing::warn!(x = %pns_core::phone::mask(&x), error = %e, "reconcile: querying an X failed; its bindings are left alone this run");
@@ -111,16 +167,24 @@ async fn walk(
                     &x,
                     serde_json::json!({"error": e.to_string()}),
                 ));
-                // The platform asks us to back off: the other numbers wait for the next run.
                 if throttled {
                     break;
                 }
             }
         }
     }
-    tally.numbers_checked = checked.len();
+    Ok(walked)
+}
 
-    let settled = started - in_flight_window(state);
+/// The live rows this run may judge: pending ones older than the walk, active ones still for longer
+/// than a change in flight can take, on an X that answered.
+async fn judged_rows(
+    state: &AppState,
+    started: chrono::DateTime<Utc>,
+    settled: chrono::DateTime<Utc>,
+    checked: &[String],
+    query_failures: usize,
+) -> Result<Vec<bindings::Model>, DbErr> {
     let live = Bindings::find()
         .filter(
             Condition::any()
@@ -143,55 +207,13 @@ async fn walk(
         .all(&state.db)
         .await?;
     // A pending row without an X may be on a number that could not be queried: not judged then.
-    let live: Vec<_> = if tally.query_failures > 0 {
+    Ok(if query_failures > 0 {
         live.into_iter()
             .filter(|r| r.relation_num.is_some())
             .collect()
     } else {
         live
-    };
-    let recent = Bindings::find()
-        .filter(bindings::Column::UpdatedAt.gte(settled))
-        .all(&state.db)
-        .await?;
-    let ended = ended_statuses(state, &upstream).await?;
-
-    let grace = chrono::Duration::from_std(state.settings.reconcile_pending_grace)
-        .unwrap_or_else(|_| chrono::Duration::seconds(60));
-    let mut seen_orphans = Vec::new();
-    let mut applier = Applier {
-        db: &state.db,
-        confirm: Confirmer::new(state.upstream.as_ref()),
-        tally,
-        findings,
-    };
-    for action in compare::plan(&live, &recent, &ended, &upstream, Utc::now(), grace) {
-        match action {
-            Action::Adopt { row, info } => applier.adopt(row, info).await?,
-            Action::FailPending { row } => applier.fail_pending(row).await?,
-            Action::Missing { row, expired } => applier.missing(row, expired).await?,
-            Action::Correct { row, info, diffs } => applier.correct(row, info, diffs).await?,
-            Action::Orphan { info, local_status } => {
-                applier.tally.orphans += 1;
-                seen_orphans.push(info);
-                applier.findings.push(Finding {
-                    category: "orphan",
-                    binding_id: None,
-                    subscription_id: Some(info.subscription_id.clone()),
-                    relation_num: Some(info.relation_num.clone()),
-                    detail: serde_json::json!({
-                        "callerNum": info.caller_num,
-                        "calleeNum": info.callee_num,
-                        "localStatus": local_status,
-                    }),
-                });
-            }
-        }
-    }
-    let tally = applier.tally;
-    apply::record_orphans(&state.db, run_id, &seen_orphans, &checked).await?;
-    apply::repair_in_use(&state.db).await?;
-    Ok(tally)
+    })
 }
 
 /// The status of ended rows the platform still reports, by subscriptionId.
@@ -223,9 +245,27 @@ struct Applier<'a> {
     confirm: Confirmer<'a>,
     tally: Tally,
     findings: &'a mut Vec<Finding>,
+    /// Platform bindings the table does not know, recorded for admins after the walk.
+    orphans: Vec<&'a BindingInfo>,
 }
 
-impl Applier<'_> {
+impl<'a> Applier<'a> {
+    fn orphan(&mut self, info: &'a BindingInfo, local_status: Option<String>) {
+        self.tally.orphans += 1;
+        self.orphans.push(info);
+        self.findings.push(Finding {
+            category: "orphan",
+            binding_id: None,
+            subscription_id: Some(info.subscription_id.clone()),
+            relation_num: Some(info.relation_num.clone()),
+            detail: serde_json::json!({
+                "callerNum": info.caller_num,
+                "calleeNum": info.callee_num,
+                "localStatus": local_status,
+            }),
+        });
+    }
+
     async fn adopt(&mut self, row: &bindings::Model, info: &BindingInfo) -> Result<(), DbErr> {
         if apply::adopt(self.db, row, info).await? {
             self.tally.adopted += 1;

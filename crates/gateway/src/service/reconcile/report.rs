@@ -4,6 +4,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    UpdateMany,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -89,6 +90,7 @@ fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// Stores the findings and the run's outcome (its tallies, or why it failed); returns the run as stored.
 pub async fn finish(
     db: &DatabaseConnection,
     run: reconcile_runs::Model,
@@ -96,74 +98,10 @@ pub async fn finish(
     findings: Vec<Finding>,
 ) -> Result<reconcile_runs::Model, DbErr> {
     let now = Utc::now();
-    let mut by_category = std::collections::BTreeMap::<&'static str, u64>::new();
-    for finding in &findings {
-        *by_category.entry(finding.category).or_default() += 1;
-    }
-    for (category, n) in by_category {
-        crate::telemetry::metrics::drift_found(category, n);
-    }
-    for chunk in findings.chunks(200) {
-        let rows = chunk.iter().map(|f| reconcile_findings::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            run_id: Set(run.id),
-            category: Set(f.category.to_owned()),
-            binding_id: Set(f.binding_id),
-            subscription_id: Set(f.subscription_id.clone()),
-            relation_num: Set(f.relation_num.clone()),
-            detail: Set(f.detail.clone()),
-            created_at: Set(now),
-        });
-        Findings::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    let mut update =
-        Runs::update_many().col_expr(reconcile_runs::Column::FinishedAt, Expr::value(now));
-    update = match &outcome {
-        Ok(t) => {
-            let mut notes = Vec::new();
-            if t.query_failures > 0 {
-                notes.push(format!(
-                    "{} number(s) could not be queried; their bindings were left alone",
-                    t.query_failures
-                ));
-            }
-            if t.unconfirmed > 0 {
-                notes.push(format!(
-                    "{} binding(s) missing from the walk could not be confirmed gone; left alone",
-                    t.unconfirmed
-                ));
-            }
-            let note = (!notes.is_empty()).then(|| notes.join("; "));
-            update
-                .col_expr(reconcile_runs::Column::Status, Expr::value("done"))
-                .col_expr(
-                    reconcile_runs::Column::NumbersChecked,
-                    Expr::value(count(t.numbers_checked)),
-                )
-                .col_expr(
-                    reconcile_runs::Column::Adopted,
-                    Expr::value(count(t.adopted)),
-                )
-                .col_expr(
-                    reconcile_runs::Column::FailedPending,
-                    Expr::value(count(t.failed_pending)),
-                )
-                .col_expr(
-                    reconcile_runs::Column::MissingUpstream,
-                    Expr::value(count(t.missing_upstream)),
-                )
-                .col_expr(
-                    reconcile_runs::Column::Orphans,
-                    Expr::value(count(t.orphans)),
-                )
-                .col_expr(
-                    reconcile_runs::Column::Corrected,
-                    Expr::value(count(t.corrected)),
-                )
-                .col_expr(reconcile_runs::Column::Error, Expr::value(note))
-        }
+    store_findings(db, run.id, &findings, now).await?;
+    let update = Runs::update_many().col_expr(reconcile_runs::Column::FinishedAt, Expr::value(now));
+    let update = match &outcome {
+        Ok(t) => t.set_on(update),
         Err(e) => {
             tracing::error!(run_id = %run.id, error = %e, "reconcile run failed");
             update
@@ -191,4 +129,73 @@ pub async fn finish(
         .one(db)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(run.id.to_string()))
+}
+
+/// Counts the findings per category (metrics) and inserts them, 200 rows a statement.
+async fn store_findings(
+    db: &DatabaseConnection,
+    run_id: Uuid,
+    findings: &[Finding],
+    now: chrono::DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut by_category = std::collections::BTreeMap::<&'static str, u64>::new();
+    for finding in findings {
+        *by_category.entry(finding.category).or_default() += 1;
+    }
+    for (category, n) in by_category {
+        crate::telemetry::metrics::drift_found(category, n);
+    }
+    for chunk in findings.chunks(200) {
+        let rows = chunk.iter().map(|f| reconcile_findings::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            run_id: Set(run_id),
+            category: Set(f.category.to_owned()),
+            binding_id: Set(f.binding_id),
+            subscription_id: Set(f.subscription_id.clone()),
+            relation_num: Set(f.relation_num.clone()),
+            detail: Set(f.detail.clone()),
+            created_at: Set(now),
+        });
+        Findings::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Tally {
+    /// What an admin should know about a finished run that did not judge everything.
+    fn note(&self) -> Option<String> {
+        let mut notes = Vec::new();
+        if self.query_failures > 0 {
+            notes.push(format!(
+                "{} number(s) could not be queried; their bindings were left alone",
+                self.query_failures
+            ));
+        }
+        if self.unconfirmed > 0 {
+            notes.push(format!(
+                "{} binding(s) missing from the walk could not be confirmed gone; left alone",
+                self.unconfirmed
+            ));
+        }
+        (!notes.is_empty()).then(|| notes.join("; "))
+    }
+
+    /// The run's row as done, with these tallies.
+    fn set_on(&self, update: UpdateMany<Runs>) -> UpdateMany<Runs> {
+        use reconcile_runs::Column as C;
+        update
+            .col_expr(C::Status, Expr::value("done"))
+            .col_expr(C::NumbersChecked, Expr::value(count(self.numbers_checked)))
+            .col_expr(C::Adopted, Expr::value(count(self.adopted)))
+            .col_expr(C::FailedPending, Expr::value(count(self.failed_pending)))
+            .col_expr(
+                C::MissingUpstream,
+                Expr::value(count(self.missing_upstream)),
+            )
+            .col_expr(C::Orphans, Expr::value(count(self.orphans)))
+            .col_expr(C::Corrected, Expr::value(count(self.corrected)))
+            .col_expr(C::Error, Expr::value(self.note()))
+    }
 }
