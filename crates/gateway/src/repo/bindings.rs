@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::ClaimError;
 use super::outbox::{EventType, binding_event};
 use super::parties::{claim, count_on_x, release, take_slot};
+use super::row_change;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::domain::{BindingStatus, EndReason, NewBinding};
 
@@ -122,13 +123,8 @@ pub async fn repoint(
     if from > to {
         count_on_x(&txn, from, -1).await?;
     }
-    let moved = Bindings::update_many()
+    let moved = row_change(Utc::now())
         .col_expr(bindings::Column::RelationNum, Expr::value(to))
-        .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(
-            bindings::Column::Version,
-            Expr::col(bindings::Column::Version).add(1),
-        )
         .filter(bindings::Column::Id.eq(id))
         .filter(bindings::Column::Status.eq(BindingStatus::Pending))
         .exec_with_returning(&txn)
@@ -201,7 +197,7 @@ async fn mark_active<C: ConnectionTrait>(
     id: Uuid,
     activation: &Activation<'_>,
 ) -> Result<Option<bindings::Model>, DbErr> {
-    Ok(Bindings::update_many()
+    Ok(row_change(Utc::now())
         .col_expr(bindings::Column::Status, Expr::value(BindingStatus::Active))
         .col_expr(
             bindings::Column::SubscriptionId,
@@ -214,11 +210,6 @@ async fn mark_active<C: ConnectionTrait>(
         .col_expr(
             bindings::Column::ExpiresAt,
             Expr::value(activation.expires_at),
-        )
-        .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(
-            bindings::Column::Version,
-            Expr::col(bindings::Column::Version).add(1),
         )
         .filter(bindings::Column::Id.eq(id))
         .filter(bindings::Column::Status.eq(BindingStatus::Pending))
@@ -296,15 +287,10 @@ pub async fn end_if(
     let txn = db.begin().await?;
     let now = Utc::now();
     let event_type = ending.event_type();
-    let mut update = Bindings::update_many()
+    let mut update = row_change(now)
         .col_expr(bindings::Column::Status, Expr::value(ending.status))
         .col_expr(bindings::Column::EndReason, Expr::value(ending.reason))
-        .col_expr(bindings::Column::EndedAt, Expr::value(now))
-        .col_expr(bindings::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            bindings::Column::Version,
-            Expr::col(bindings::Column::Version).add(1),
-        );
+        .col_expr(bindings::Column::EndedAt, Expr::value(now));
     if let Some((code, desc)) = ending.upstream {
         update = update
             .col_expr(bindings::Column::UpstreamCode, Expr::value(code))
@@ -333,15 +319,23 @@ pub async fn end_if(
     Ok(model)
 }
 
-/// Records that a change of the binding is about to reach the platform: reconciliation leaves rows
-/// changed within one upstream call's time alone (see `service::reconcile`).
-pub async fn touch(db: &DatabaseConnection, id: Uuid) -> Result<(), DbErr> {
-    Bindings::update_many()
+/// Records that an unbind of an active binding is about to reach the platform (reconciliation leaves
+/// rows changed within one upstream call's time alone, see `service::reconcile`) and returns the row;
+/// None when `id` is not an active binding of `app` (`None`: any app). One statement: the lookup and
+/// the mark together.
+pub async fn touch_active(
+    db: &DatabaseConnection,
+    id: Uuid,
+    app: Option<&str>,
+) -> Result<Option<bindings::Model>, DbErr> {
+    let mut update = Bindings::update_many()
         .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(bindings::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+        .filter(bindings::Column::Status.eq(BindingStatus::Active));
+    if let Some(app) = app {
+        update = update.filter(bindings::Column::AppId.eq(app));
+    }
+    Ok(update.exec_with_returning(db).await?.pop())
 }
 
 /// Adds calls to a binding's counters. Only called for a CDR that was actually inserted, so a

@@ -2,7 +2,7 @@
 //! before the platform is asked, and only the changed columns written after it agreed.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait,
 };
@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::ClaimError;
 use super::outbox::{EventType, binding_event};
 use super::parties::{claim, release};
+use super::row_change;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::domain::{BindingStatus, Changes};
 
@@ -24,13 +25,8 @@ pub async fn begin(
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
     let until = now + Duration::from_std(lease).unwrap_or(Duration::seconds(60));
-    let taken = Bindings::update_many()
-        .col_expr(bindings::Column::UpdatedAt, Expr::value(now))
+    let taken = row_change(now)
         .col_expr(bindings::Column::ChangeLeaseUntil, Expr::value(until))
-        .col_expr(
-            bindings::Column::Version,
-            Expr::col(bindings::Column::Version).add(1),
-        )
         .filter(bindings::Column::Id.eq(id))
         .filter(bindings::Column::Version.eq(seen))
         .filter(bindings::Column::Status.eq(BindingStatus::Active))
@@ -82,16 +78,10 @@ pub async fn apply(
 ) -> Result<bool, DbErr> {
     let now = Utc::now();
     let txn = db.begin().await?;
-    let mut update = Bindings::update_many()
-        .col_expr(bindings::Column::UpdatedAt, Expr::value(now))
-        .col_expr(
-            bindings::Column::ChangeLeaseUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            bindings::Column::Version,
-            Expr::col(bindings::Column::Version).add(1),
-        );
+    let mut update = row_change(now).col_expr(
+        bindings::Column::ChangeLeaseUntil,
+        Expr::value(Option::<DateTime<Utc>>::None),
+    );
     if let Some(c) = &changes.caller {
         update = update.col_expr(bindings::Column::CallerNum, Expr::value(c.as_str()));
     }

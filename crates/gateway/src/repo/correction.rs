@@ -2,13 +2,14 @@
 //! X's `in_use` counters repaired where they drifted.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::ClaimError;
 use super::outbox::{EventType, binding_event};
 use super::parties::{claim, count_on_x, live_bindings, release};
-use crate::db::entity::bindings::{self, Entity as Bindings};
+use super::row_change;
+use crate::db::entity::bindings;
 use crate::db::entity::x_numbers::{self, Entity as XNumbers};
 use crate::domain::BindingStatus;
 
@@ -39,12 +40,7 @@ pub async fn correct(
     fix: &Correction,
 ) -> Result<Corrected, DbErr> {
     let txn = db.begin().await?;
-    let mut update = Bindings::update_many()
-        .col_expr(bindings::Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(
-            bindings::Column::Version,
-            Expr::col(bindings::Column::Version).add(1),
-        );
+    let mut update = row_change(Utc::now());
     if let Some(x) = &fix.relation_num {
         update = update.col_expr(bindings::Column::RelationNum, Expr::value(x.clone()));
     }

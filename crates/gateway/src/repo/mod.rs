@@ -13,7 +13,11 @@ pub mod correction;
 pub mod outbox;
 mod parties;
 
-use sea_orm::DbErr;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{DbErr, EntityTrait, UpdateMany};
+
+use crate::db::entity::bindings::{Column, Entity as Bindings};
 
 pub use parties::{can_take_a_binding, live_bindings};
 
@@ -25,4 +29,12 @@ pub enum ClaimError {
     PartyTaken(String),
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+/// The start of every change of a binding row: `updated_at` set and `version` bumped, so conditional
+/// writes (`WHERE version = ?`) and reconciliation (which judges rows by `updated_at`) see it.
+pub(crate) fn row_change(now: DateTime<Utc>) -> UpdateMany<Bindings> {
+    Bindings::update_many()
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
 }

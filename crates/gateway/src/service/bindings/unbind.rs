@@ -29,7 +29,12 @@ async fn unbind_now(
     principal: &Principal,
     id: Uuid,
 ) -> Result<bindings::Model, BindError> {
-    let current = find_scoped(&state.db, principal, id).await?;
+    // The usual case, an active binding, in one statement that also marks the unbind in flight (so
+    // reconciliation does not take it for a binding the platform lost); anything else is read.
+    let current = match repo::touch_active(&state.db, id, principal.app_scope()).await? {
+        Some(row) => row,
+        None => find_scoped(&state.db, principal, id).await?,
+    };
     if current.status.is_ended() {
         return Ok(current);
     }
@@ -41,8 +46,6 @@ async fn unbind_now(
     };
     let sub = wire::subscription_id(sub)
         .ok_or_else(|| BindError::Internal(format!("stored subscriptionId {sub:?} is unusable")))?;
-    // Marks the unbind in flight, so reconciliation does not take it for a binding the platform lost.
-    repo::touch(&state.db, id).await?;
     let reason = match state.upstream.unbind(&sub).await {
         Ok(()) => EndReason::Unbound,
         Err(err) if matches!(err.result_code(), Some(ResultCode::RecordNotFound)) => {

@@ -76,7 +76,9 @@ pub async fn store(
         cdrs: Vec::new(),
         bindings: binding.into_iter().collect(),
     };
-    calls_table::refresh_calls(txn, &session, known).await?;
-    call_webhooks::on_call_event(txn, &info.session_id, event.event_type.as_str()).await?;
+    let refreshed = calls_table::refresh_calls(txn, &session, known).await?;
+    if let Some(call) = refreshed.first() {
+        call_webhooks::on_call_event(txn, call, event.event_type.as_str()).await?;
+    }
     Ok(true)
 }

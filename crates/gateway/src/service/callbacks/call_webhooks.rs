@@ -3,14 +3,10 @@
 //! the once-per-call events are claimed by a marker on the row, so `call.completed` goes out once
 //! whichever of the disconnect and the CDR settles the call, and however often either is redelivered.
 
-use chrono::Utc;
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{DatabaseTransaction, DbErr};
 
-use crate::db::entity::call_events::{self, Entity as CallEvents};
-use crate::db::entity::calls::{self, Entity as Calls};
+use super::calls_table::Refreshed;
+use crate::db::entity::calls;
 use crate::repo::outbox::{EventType, call_event, call_event_of, record_all};
 
 /// The event a newly stored call event announces; `disconnect` settles the call (see [`settle`]).
@@ -23,76 +19,44 @@ fn progress(kind: &str) -> Option<EventType> {
     }
 }
 
-/// After a new call event of `session` was stored and its call re-derived: `call.started` for the
+/// After a new call event was stored and its call re-derived (`refreshed`): `call.started` for the
 /// first of callin/callout, `call.ringing`, `call.answered`; none once the call has been announced
-/// completed (a late event of a finished call is history, not news); `disconnect` settles the call.
+/// completed (a late event of a finished call is history, not news); then whatever the call has
+/// just settled (see [`settle`]).
 pub async fn on_call_event(
     txn: &DatabaseTransaction,
-    session: &str,
+    refreshed: &Refreshed,
     kind: &str,
 ) -> Result<(), DbErr> {
-    let sessions = [session.to_owned()];
-    let Some(event_type) = progress(kind) else {
-        return settle(txn, &sessions).await;
-    };
-    if event_type == EventType::CallStarted {
-        let starts = CallEvents::find()
-            .filter(call_events::Column::SessionId.eq(session))
-            .filter(call_events::Column::EventType.is_in(["callin", "callout"]))
-            .count(txn)
-            .await?;
-        if starts > 1 {
-            return Ok(());
-        }
+    let call = &refreshed.call;
+    let repeated_start = matches!(kind, "callin" | "callout") && refreshed.starts > 1;
+    if let Some(event_type) = progress(kind)
+        && !repeated_start
+        && call.completed_event_at.is_none()
+    {
+        call_event(txn, event_type, call).await?;
     }
-    let call = Calls::find()
-        .filter(calls::Column::SessionId.eq(session))
-        .filter(calls::Column::CompletedEventAt.is_null())
-        .one(txn)
-        .await?;
-    if let Some(call) = call {
-        call_event(txn, event_type, &call).await?;
-    }
-    Ok(())
+    settle(txn, std::slice::from_ref(refreshed)).await
 }
 
-/// `call.completed` for each of these calls that is settled (a disconnect or a CDR is stored) and
-/// not yet announced, then `call.recording_ready` for each settled call whose recording was not yet
-/// announced. Two conditional updates that return what they marked: the marker and the event are
-/// written together, so a rolled-back transaction leaves both for the redelivery.
-pub async fn settle(txn: &DatabaseTransaction, sessions: &[String]) -> Result<(), DbErr> {
-    if sessions.is_empty() {
-        return Ok(());
-    }
-    let now = Utc::now();
-    let completed = Calls::update_many()
-        .col_expr(calls::Column::CompletedEventAt, Expr::value(now))
-        .filter(calls::Column::SessionId.is_in(sessions.iter().cloned()))
-        .filter(calls::Column::CompletedEventAt.is_null())
-        .filter(
-            Condition::any()
-                .add(calls::Column::EndedAt.is_not_null())
-                .add(calls::Column::CdrReceivedAt.is_not_null()),
-        )
-        .exec_with_returning(txn)
-        .await?;
-    let recorded = Calls::update_many()
-        .col_expr(calls::Column::RecordingEventAt, Expr::value(now))
-        .filter(calls::Column::SessionId.is_in(sessions.iter().cloned()))
-        .filter(calls::Column::HasRecording.eq(true))
-        .filter(calls::Column::RecordingEventAt.is_null())
-        .filter(calls::Column::CompletedEventAt.is_not_null())
-        .exec_with_returning(txn)
-        .await?;
-    let mut events: Vec<(EventType, calls::Model)> = completed
-        .into_iter()
-        .map(|call| (EventType::CallCompleted, call))
+/// `call.completed` for each of these calls settled just now, then `call.recording_ready` for each
+/// whose recording is announced just now. The markers were written with the rows
+/// ([`super::calls_table`]), in this transaction: a rolled-back one leaves both for the redelivery.
+pub async fn settle(txn: &DatabaseTransaction, refreshed: &[Refreshed]) -> Result<(), DbErr> {
+    let mut events: Vec<(EventType, &calls::Model)> = refreshed
+        .iter()
+        .filter(|r| r.completed_now)
+        .map(|r| (EventType::CallCompleted, &r.call))
         .chain(
-            recorded
-                .into_iter()
-                .map(|call| (EventType::CallRecordingReady, call)),
+            refreshed
+                .iter()
+                .filter(|r| r.recording_now)
+                .map(|r| (EventType::CallRecordingReady, &r.call)),
         )
         .collect();
+    if events.is_empty() {
+        return Ok(());
+    }
     // Sequence rows in binding order, like the binding rows before them, so two batches never
     // deadlock; a call's completion before its recording (the sort is stable).
     events.sort_by(|(_, a), (_, b)| {

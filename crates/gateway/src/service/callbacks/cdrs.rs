@@ -132,7 +132,7 @@ pub async fn store_batch(
         cdrs: stored,
         bindings: bindings.all().cloned().collect(),
     };
-    calls_table::refresh_calls(txn, &new_sessions, known).await?;
+    let refreshed = calls_table::refresh_calls(txn, &new_sessions, known).await?;
     // Binding rows last and in id order: two batches touching the same bindings queue instead of
     // deadlocking (record order differs between batches).
     for (binding_id, tally) in per_binding {
@@ -142,7 +142,7 @@ pub async fn store_batch(
     }
     // Events after the binding rows: their sequence rows are locked in the same order as a binding
     // write locks them (the binding's row, then its sequence).
-    call_webhooks::settle(txn, &new_sessions).await?;
+    call_webhooks::settle(txn, &refreshed).await?;
     Ok(Counts {
         inserted: inserted.len(),
         duplicates: records.len() - inserted.len(),
