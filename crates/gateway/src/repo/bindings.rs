@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ClaimError;
-use super::outbox::{EventType, binding_event};
+use super::outbox::{EventType, binding_event, may_receive};
 use super::parties::{claim, count_on_x, release, take_slot};
 use super::row_change;
 use crate::db::entity::bindings::{self, Entity as Bindings};
@@ -160,6 +160,8 @@ async fn claim_and_commit(
 }
 
 pub struct Activation<'a> {
+    /// The binding's app (whether anyone listens to its events).
+    pub app_id: &'a str,
     pub subscription_id: &'a str,
     pub relation_num: &'a str,
     pub expires_at: Option<DateTime<Utc>>,
@@ -174,6 +176,13 @@ pub async fn activate(
     id: Uuid,
     activation: Activation<'_>,
 ) -> Result<bindings::Model, ClaimError> {
+    // The usual case: X was claimed with the pending row and no endpoint listens; one statement.
+    if activation.claim.is_none() && !may_receive(db, activation.app_id).await? {
+        return Ok(match mark_active(db, id, &activation).await? {
+            Some(model) => model,
+            None => current(db, id).await?,
+        });
+    }
     let txn = db.begin().await?;
     let model = match mark_active(&txn, id, &activation).await? {
         Some(model) => {

@@ -130,6 +130,7 @@ async fn record(
     let expires_at = (!new.duration.is_unlimited())
         .then(|| Utc::now() + Duration::seconds(i64::from(new.duration.seconds())));
     let activation = Activation {
+        app_id: &pending.app_id,
         subscription_id,
         relation_num,
         expires_at,

@@ -25,6 +25,7 @@ pub async fn adopt(
     info: &BindingInfo,
 ) -> Result<bool, DbErr> {
     let activation = Activation {
+        app_id: &row.app_id,
         subscription_id: &info.subscription_id,
         relation_num: &info.relation_num,
         expires_at: upstream_expiry(info, row.created_at),

@@ -8,7 +8,7 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::outbox::EventType;
+use super::outbox::{self, EventType};
 use super::{TargetPolicy, WebhookError, signing};
 use crate::auth::Principal;
 use crate::db::entity::webhook_endpoints::{self, Entity as Endpoints};
@@ -58,7 +58,9 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    Ok(row.insert(db).await?)
+    let created = row.insert(db).await?;
+    outbox::endpoints_changed();
+    Ok(created)
 }
 
 pub async fn find(
@@ -125,7 +127,9 @@ pub async fn update(
         }
     }
     row.updated_at = Set(Utc::now());
-    Ok(row.update(db).await?)
+    let updated = row.update(db).await?;
+    outbox::endpoints_changed();
+    Ok(updated)
 }
 
 /// Deleting an endpoint deletes its deliveries and their log.
@@ -136,6 +140,7 @@ pub async fn delete(
 ) -> Result<(), WebhookError> {
     let endpoint = find(db, principal, id).await?;
     Endpoints::delete_by_id(endpoint.id).exec(db).await?;
+    outbox::endpoints_changed();
     Ok(())
 }
 

@@ -16,6 +16,7 @@ use crate::db::entity::webhook_attempts::{self, Entity as Attempts};
 use crate::db::entity::webhook_deliveries::{self, DeliveryStatus, Entity as Deliveries};
 use crate::db::entity::webhook_endpoints::{self, Entity as Endpoints};
 use crate::db::entity::webhook_events::Entity as Events;
+use crate::repo::outbox;
 use crate::settings::WebhookSettings;
 use crate::state::AppState;
 use crate::telemetry::metrics;
@@ -200,10 +201,16 @@ impl Sender {
             Verdict::Gone => Some(disable(endpoint, "the endpoint answered 410 Gone".into())),
             Verdict::Retry(_) => self.failing(endpoint, now),
         };
+        let disables = endpoint_update
+            .as_ref()
+            .is_some_and(|u| u.enabled == Set(false));
         if let Some(update) = endpoint_update {
             Endpoints::update(update).exec(&txn).await?;
         }
         txn.commit().await?;
+        if disables {
+            outbox::endpoints_changed();
+        }
         metrics::webhook_attempt(status_label(status), attempt.latency_ms);
         Ok(())
     }

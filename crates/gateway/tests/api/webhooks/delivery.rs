@@ -454,3 +454,50 @@ both_backends!(
         assert!(other.received_requests().await.unwrap().is_empty());
     }
 );
+
+both_backends!(
+    an_endpoint_another_instance_enables_receives_within_a_second,
+    |backend: Backend| async move {
+        let Some(app) = spawn_app_with(backend, Upstream::Sandbox, fast("0")).await else {
+            return;
+        };
+        let one = app.writer("app-1");
+        let (server, _) = app.listen(&one, json!([])).await;
+        let id: Uuid = app
+            .get(&one, "/v1/webhooks")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // Another instance disables it and enables it again; this one is not told.
+        let set_enabled = async |enabled: bool| {
+            webhook_endpoints::ActiveModel {
+                id: Set(id),
+                enabled: Set(enabled),
+                ..Default::default()
+            }
+            .update(&app.state.db)
+            .await
+            .unwrap();
+        };
+        set_enabled(false).await;
+        let binding = Uuid::new_v4();
+        assert_eq!(
+            emit(&app, "app-1", binding, EventType::BindingCreated).await,
+            None,
+            "a disabled endpoint's app gets nothing written"
+        );
+        set_enabled(true).await;
+        tokio::time::sleep(outbox::AUDIENCE_FRESH_FOR + Duration::from_millis(200)).await;
+        let event = emit(&app, "app-1", binding, EventType::BindingUpdated)
+            .await
+            .expect("seen enabled within a second");
+        let got = wait_for(&server, 1, Duration::from_secs(10)).await;
+        assert_eq!(webhook_id(&got[0]), event.to_string());
+        assert_eq!(body(&got[0])["type"], "binding.updated");
+    }
+);

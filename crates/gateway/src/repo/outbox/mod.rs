@@ -2,21 +2,21 @@
 //! reports, so an event exists exactly when its change committed. The dispatcher
 //! (`service::webhooks::dispatch`) takes it from there.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod audience;
+
+pub use audience::{FRESH_FOR as AUDIENCE_FRESH_FOR, endpoints_changed, may_receive};
+
 use crate::db::entity::webhook_sequences;
-use crate::db::entity::{
-    bindings, calls, sms_messages, webhook_endpoints, webhook_events, x_numbers,
-};
+use crate::db::entity::{bindings, calls, sms_messages, webhook_events, x_numbers};
 use crate::views;
 
 /// Every event an endpoint can subscribe to.
@@ -111,8 +111,9 @@ pub async fn record<C: ConnectionTrait>(conn: &C, event: Event) -> Result<Option
 /// Writes `events` to the outbox on `conn`: pass the transaction that makes the change, so both
 /// commit or neither does. Events of a binding get the next numbers of its sequence, in the order
 /// given. Only events some enabled endpoint could receive are written (an endpoint gets the events
-/// of changes committed after it was created): without endpoints this costs one read, with them
-/// three statements however many events (audience, sequences, events). Returns the ids written.
+/// of changes committed after it was created; see [`audience`]): without endpoints this costs
+/// nothing, with them two statements however many events (sequences, events). Returns the ids
+/// written.
 pub async fn record_all<C: ConnectionTrait>(
     conn: &C,
     mut events: Vec<Event>,
@@ -120,7 +121,7 @@ pub async fn record_all<C: ConnectionTrait>(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let audience = audience(conn, &events).await?;
+    let audience = audience::current(conn).await?;
     events.retain(|e| audience.receives(e));
     if events.is_empty() {
         return Ok(Vec::new());
@@ -158,43 +159,6 @@ pub async fn record_all<C: ConnectionTrait>(
         .exec_without_returning(conn)
         .await?;
     Ok(ids)
-}
-
-/// Who could receive events now: enabled endpoints of these events' apps, or of all apps.
-struct Audience {
-    all_apps: bool,
-    apps: HashSet<String>,
-}
-
-impl Audience {
-    fn receives(&self, event: &Event) -> bool {
-        self.all_apps
-            || (!event.event_type.admin_only()
-                && event.app_id.as_ref().is_some_and(|a| self.apps.contains(a)))
-    }
-}
-
-async fn audience<C: ConnectionTrait>(conn: &C, events: &[Event]) -> Result<Audience, DbErr> {
-    use webhook_endpoints::Column as E;
-    let apps: BTreeSet<&str> = events.iter().filter_map(|e| e.app_id.as_deref()).collect();
-    let rows: Vec<(String, bool)> = webhook_endpoints::Entity::find()
-        .select_only()
-        .column(E::AppId)
-        .column(E::AllApps)
-        .distinct()
-        .filter(E::Enabled.eq(true))
-        .filter(
-            Condition::any()
-                .add(E::AllApps.eq(true))
-                .add(E::AppId.is_in(apps)),
-        )
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(Audience {
-        all_apps: rows.iter().any(|(_, all)| *all),
-        apps: rows.into_iter().map(|(app, _)| app).collect(),
-    })
 }
 
 /// The sequence numbers handed out, per binding, in order.
