@@ -1,7 +1,8 @@
 //! What one operation costs, counted rather than timed: the statements the gateway sent (its own
 //! `pns_db_statements_total`), and on PostgreSQL the commits and rows written (`pg_stat_database`),
 //! the WAL bytes (LSN difference) and the CPU time of every PostgreSQL process (/proc), with the
-//! gateway's own CPU time beside them. These are what every added gateway instance spends of the one
+//! gateway's own CPU time beside them. Where PostgreSQL loads `pg_stat_statements`, also the round
+//! trips: every statement the database executed for this database, BEGIN and COMMIT included. These are what every added gateway instance spends of the one
 //! shared database, so a change to the write path shows here what it bought.
 
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub struct Snapshot {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct PgCounters {
+    /// Statements executed, from `pg_stat_statements` (when the server loads it).
+    round_trips: Option<f64>,
     commits: f64,
     rows_written: f64,
     wal_bytes: f64,
@@ -34,6 +37,7 @@ struct PgCounters {
 #[derive(Debug, Clone, Copy)]
 pub struct PerOp {
     pub statements: f64,
+    pub round_trips: Option<f64>,
     pub gateway_cpu_ms: f64,
     pub commits: Option<f64>,
     pub rows_written: Option<f64>,
@@ -48,6 +52,7 @@ impl PerOp {
             |v: Option<f64>, digits: usize| v.map_or("n/a".to_owned(), |v| format!("{v:.digits$}"));
         vec![
             format!("{:.1}", self.statements),
+            opt(self.round_trips, 1),
             opt(self.commits, 1),
             opt(self.rows_written, 1),
             opt(self.wal_bytes, 0),
@@ -57,8 +62,9 @@ impl PerOp {
     }
 }
 
-pub const COLUMNS: [&str; 6] = [
+pub const COLUMNS: [&str; 7] = [
     "statements/op",
+    "round trips/op",
     "commits/op",
     "rows written/op",
     "WAL bytes/op",
@@ -74,10 +80,13 @@ pub struct Probe<'a> {
 
 impl<'a> Probe<'a> {
     pub async fn new(stack: &'a Stack) -> anyhow::Result<Self> {
-        Ok(Self {
-            stack,
-            db: stack.db.connect(1).await?,
-        })
+        let db = stack.db.connect(1).await?;
+        if stack.backend == Backend::Postgres {
+            // Only to read its view; it counts whether or not this succeeds.
+            let create = "CREATE EXTENSION IF NOT EXISTS pg_stat_statements";
+            let _ = db.execute_unprepared(create).await;
+        }
+        Ok(Self { stack, db })
     }
 
     /// The counters now. PostgreSQL backends publish their statistics when they go idle, at most
@@ -115,6 +124,9 @@ impl<'a> Probe<'a> {
         };
         Ok(PerOp {
             statements: (after.statements - before.statements) / n,
+            round_trips: pg
+                .and_then(|(b, a)| Some((a.round_trips? - b.round_trips?) / n))
+                .filter(|v| *v > 0.0),
             gateway_cpu_ms: (after.gateway_cpu - before.gateway_cpu) * 1000.0 / n,
             commits: pg.map(|(b, a)| (a.commits - b.commits) / n),
             rows_written: pg.map(|(b, a)| (a.rows_written - b.rows_written) / n),
@@ -156,11 +168,26 @@ impl<'a> Probe<'a> {
             .await?
             .context("pg_stat_database has no row for this database")?;
         Ok(Some(PgCounters {
+            round_trips: self.round_trips().await,
             commits: row.try_get("", "commits")?,
             rows_written: row.try_get("", "rows_written")?,
             wal_bytes: row.try_get("", "wal_bytes")?,
             cpu: postgres_cpu_seconds(),
         }))
+    }
+}
+
+impl Probe<'_> {
+    /// None where the server does not load `pg_stat_statements`.
+    async fn round_trips(&self) -> Option<f64> {
+        let sql = "SELECT coalesce(sum(calls), 0)::float8 AS calls FROM pg_stat_statements \
+                   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql))
+            .await
+            .ok()??;
+        row.try_get("", "calls").ok()
     }
 }
 

@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait, TryIntoModel,
 };
 use uuid::Uuid;
 
 use super::ClaimError;
-use super::outbox::{EventType, binding_event, may_receive};
+use super::fused;
+use super::outbox::{EventType, anyone_listens, binding_event, may_receive};
 use super::parties::{claim, count_on_x, release, take_slot};
 use super::row_change;
 use crate::db::entity::bindings::{self, Entity as Bindings};
@@ -67,17 +68,20 @@ pub async fn insert_pending(
     new: &NewBinding,
 ) -> Result<bindings::Model, ClaimError> {
     let x = new.relation.as_ref().map(|x| x.as_str());
+    let parties = [new.caller.as_str(), new.callee.as_str()];
+    if let Some(x) = x
+        && fused::available(db)
+    {
+        let row = pending_row(app_id, new, Some(x));
+        let model = row.clone().try_into_model()?;
+        fused::insert_pending_on_named_x(db, row, x, parties).await?;
+        return Ok(model);
+    }
     let txn = db.begin().await?;
     let model = pending_row(app_id, new, x).insert(&txn).await?;
     if let Some(x) = x {
         count_on_x(&txn, x, 1).await?;
-        claim(
-            &txn,
-            model.id,
-            x,
-            &[new.caller.as_str(), new.callee.as_str()],
-        )
-        .await?;
+        claim(&txn, model.id, x, &parties).await?;
     }
     txn.commit().await?;
     Ok(model)
@@ -293,7 +297,6 @@ pub async fn end_if(
     ending: Ending,
     guard: Condition,
 ) -> Result<bindings::Model, DbErr> {
-    let txn = db.begin().await?;
     let now = Utc::now();
     let event_type = ending.event_type();
     let mut update = row_change(now)
@@ -305,6 +308,13 @@ pub async fn end_if(
             .col_expr(bindings::Column::UpstreamCode, Expr::value(code))
             .col_expr(bindings::Column::UpstreamDesc, Expr::value(desc));
     }
+    if fused::available(db) && !anyone_listens(db).await? {
+        return match fused::end_live(db, update, id, guard).await? {
+            Some(model) => Ok(model),
+            None => current(db, id).await,
+        };
+    }
+    let txn = db.begin().await?;
     let ended = update
         .filter(bindings::Column::Id.eq(id))
         .filter(bindings::Column::Status.is_in(BindingStatus::LIVE))

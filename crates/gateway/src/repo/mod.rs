@@ -10,6 +10,7 @@
 pub mod bindings;
 pub mod change;
 pub mod correction;
+mod fused;
 pub mod outbox;
 mod parties;
 

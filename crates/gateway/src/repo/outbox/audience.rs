@@ -84,3 +84,9 @@ pub async fn may_receive<C: ConnectionTrait>(conn: &C, app: &str) -> Result<bool
     let audience = current(conn).await?;
     Ok(audience.all_apps || audience.receives_app(Some(app)))
 }
+
+/// Whether any enabled endpoint exists: when none, no write needs a transaction for its event.
+pub async fn anyone_listens<C: ConnectionTrait>(conn: &C) -> Result<bool, DbErr> {
+    let audience = current(conn).await?;
+    Ok(audience.all_apps || !audience.apps.is_empty())
+}

@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 mod audience;
 
-pub use audience::{FRESH_FOR as AUDIENCE_FRESH_FOR, endpoints_changed, may_receive};
+pub use audience::{
+    FRESH_FOR as AUDIENCE_FRESH_FOR, anyone_listens, endpoints_changed, may_receive,
+};
 
 use crate::db::entity::webhook_sequences;
 use crate::db::entity::{bindings, calls, sms_messages, webhook_events, x_numbers};
