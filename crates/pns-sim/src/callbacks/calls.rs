@@ -93,6 +93,15 @@ struct Plan<'a> {
     binding: Option<&'a Binding>,
 }
 
+impl Plan<'_> {
+    /// Empty when there is no binding, as the platform sends it.
+    fn subscription_id(&self) -> String {
+        self.binding
+            .map(|b| b.subscription_id.clone())
+            .unwrap_or_default()
+    }
+}
+
 fn state_desc(code: i64) -> &'static str {
     match code {
         0 => "The user releases the call.",
@@ -195,92 +204,17 @@ impl Engine {
         Ok(self.run_call(&url, &plan).await)
     }
 
+    /// Plays a plan out as a call that ends now: its events pushed in order, then its CDR queued.
     async fn run_call(&self, url: &str, plan: &Plan<'_>) -> CallReport {
-        let end = Utc::now();
-        let secs = ChronoDuration::seconds;
-        let ring = if plan.answered || !plan.alerted {
-            RING_SECONDS
-        } else {
-            NO_ANSWER_RING_SECONDS
-        };
-        let answer_at = end - secs(plan.talk_seconds);
-        let alert_at = if plan.answered {
-            answer_at - secs(ring)
-        } else {
-            end - secs(ring)
-        };
-        let start = if plan.alerted {
-            alert_at - secs(1)
-        } else {
-            end - secs(1)
-        };
-        let session_id = format!(
-            "1200_{}_{}_{}@{HOST_NAME}",
-            rand::random::<u16>(),
-            rand::random::<u32>(),
-            start.format("%Y%m%d%H%M%S")
-        );
-        let sid = plan
-            .binding
-            .map(|b| b.subscription_id.clone())
-            .unwrap_or_default();
-        let called = plan.forwarded_to.unwrap_or(plan.x);
+        let times = Times::ending_at(Utc::now(), plan);
+        let session_id = new_session_id(times.start);
+        let sid = plan.subscription_id();
+        let events = self
+            .push_call_events(url, plan, &times, &session_id, &sid)
+            .await;
 
-        let mut events = vec![("callin", start, plan.x)];
-        if plan.alerted {
-            events.push(("alerting", alert_at, called));
-        }
-        if plan.answered {
-            events.push(("answer", answer_at, called));
-        }
-        events.push(("disconnect", end, called));
-
-        let mut deliveries = Vec::with_capacity(events.len());
-        for (event_type, at, called) in events {
-            let mut info = json!({
-                "sessionId": session_id,
-                "timestamp": format_event_time(at),
-                "caller": plan.caller,
-                "called": called,
-                "subscriptionId": sid,
-            });
-            if event_type == "callin"
-                && let Some(u) = plan.binding.and_then(|b| b.user_data.as_ref())
-            {
-                info["userData"] = json!(u);
-            }
-            if event_type == "disconnect" {
-                info["stateCode"] = json!(plan.state_code);
-                info["stateDesc"] = json!(state_desc(plan.state_code));
-            }
-            let body = json!({"eventType": event_type, "statusInfo": info});
-            let d = self.push(url, &body, true).await;
-            deliveries.push(EventDelivery {
-                event_type: event_type.to_owned(),
-                http_status: d.outcome.as_ref().ok().map(|(s, _)| *s),
-                attempts: d.attempts,
-                error: d.outcome.err(),
-            });
-        }
-
-        let icid = format!(
-            "{}.{}.{}.1",
-            uuid::Uuid::new_v4().simple(),
-            rand::random::<u32>(),
-            rand::random::<u32>()
-        );
-        let recording = plan.record.then(|| {
-            (
-                RECORD_DOMAIN.to_owned(),
-                format!("{}.wav", uuid::Uuid::new_v4().simple()),
-            )
-        });
-        let times = Times {
-            start,
-            alert_at,
-            answer_at,
-            end,
-        };
+        let icid = new_icid();
+        let recording = plan.record.then(new_recording);
         let cdr = self.cdr(plan, &icid, &session_id, &sid, &times, recording.as_ref());
         if let Some((domain, object)) = &recording {
             self.callbacks.add_recording(domain, object);
@@ -291,10 +225,34 @@ impl Engine {
             icid,
             subscription_id: sid,
             state_code: plan.state_code,
-            events: deliveries,
+            events,
             record_domain: recording.as_ref().map(|r| r.0.clone()),
             record_object_name: recording.map(|r| r.1),
         }
+    }
+
+    /// Pushes each of the call's events in order, each retried on the platform's schedule.
+    async fn push_call_events(
+        &self,
+        url: &str,
+        plan: &Plan<'_>,
+        times: &Times,
+        session_id: &str,
+        sid: &str,
+    ) -> Vec<EventDelivery> {
+        let events = event_sequence(plan, times);
+        let mut deliveries = Vec::with_capacity(events.len());
+        for (event_type, at, called) in events {
+            let body = event_body(plan, event_type, at, called, session_id, sid);
+            let d = self.push(url, &body, true).await;
+            deliveries.push(EventDelivery {
+                event_type: event_type.to_owned(),
+                http_status: d.outcome.as_ref().ok().map(|(s, _)| *s),
+                attempts: d.attempts,
+                error: d.outcome.err(),
+            });
+        }
+        deliveries
     }
 
     fn cdr(
@@ -356,9 +314,105 @@ impl Engine {
     }
 }
 
+fn new_session_id(start: DateTime<Utc>) -> String {
+    format!(
+        "1200_{}_{}_{}@{HOST_NAME}",
+        rand::random::<u16>(),
+        rand::random::<u32>(),
+        start.format("%Y%m%d%H%M%S")
+    )
+}
+
+fn new_icid() -> String {
+    format!(
+        "{}.{}.{}.1",
+        uuid::Uuid::new_v4().simple(),
+        rand::random::<u32>(),
+        rand::random::<u32>()
+    )
+}
+
+/// (recordDomain, recordObjectName) of a fresh recording.
+fn new_recording() -> (String, String) {
+    (
+        RECORD_DOMAIN.to_owned(),
+        format!("{}.wav", uuid::Uuid::new_v4().simple()),
+    )
+}
+
+/// The call events in the order the platform sends them, each with its time and called number.
+fn event_sequence<'a>(plan: &Plan<'a>, t: &Times) -> Vec<(&'static str, DateTime<Utc>, &'a str)> {
+    let called = plan.forwarded_to.unwrap_or(plan.x);
+    let mut events = vec![("callin", t.start, plan.x)];
+    if plan.alerted {
+        events.push(("alerting", t.alert_at, called));
+    }
+    if plan.answered {
+        events.push(("answer", t.answer_at, called));
+    }
+    events.push(("disconnect", t.end, called));
+    events
+}
+
+fn event_body(
+    plan: &Plan<'_>,
+    event_type: &str,
+    at: DateTime<Utc>,
+    called: &str,
+    session_id: &str,
+    sid: &str,
+) -> Value {
+    let mut info = json!({
+        "sessionId": session_id,
+        "timestamp": format_event_time(at),
+        "caller": plan.caller,
+        "called": called,
+        "subscriptionId": sid,
+    });
+    if event_type == "callin"
+        && let Some(u) = plan.binding.and_then(|b| b.user_data.as_ref())
+    {
+        info["userData"] = json!(u);
+    }
+    if event_type == "disconnect" {
+        info["stateCode"] = json!(plan.state_code);
+        info["stateDesc"] = json!(state_desc(plan.state_code));
+    }
+    json!({"eventType": event_type, "statusInfo": info})
+}
+
 struct Times {
     start: DateTime<Utc>,
     alert_at: DateTime<Utc>,
     answer_at: DateTime<Utc>,
     end: DateTime<Utc>,
+}
+
+impl Times {
+    /// Lays the call out backwards from `end`, so its billed seconds are exactly the plan's talk time.
+    fn ending_at(end: DateTime<Utc>, plan: &Plan<'_>) -> Self {
+        let secs = ChronoDuration::seconds;
+        let ring = if plan.answered || !plan.alerted {
+            RING_SECONDS
+        } else {
+            NO_ANSWER_RING_SECONDS
+        };
+        let answer_at = end - secs(plan.talk_seconds);
+        let alert_at = if plan.answered {
+            answer_at - secs(ring)
+        } else {
+            end - secs(ring)
+        };
+        let start = if plan.alerted {
+            alert_at - secs(1)
+        } else {
+            end - secs(1)
+        };
+        Self {
+            start,
+            alert_at,
+            answer_at,
+            end,
+        }
+    }
 }

@@ -17,16 +17,35 @@ fn row(what: &str, n: u64, expect: &str) -> Vec<String> {
     vec![what.to_owned(), n.to_string(), expect.to_owned()]
 }
 
+/// The whole section: the run and its setup, one `###` section per thing counted, then the verdict.
 pub fn markdown(
     opts: &Opts,
     started: DateTime<Utc>,
     finished: DateTime<Utc>,
     c: &Counts,
 ) -> String {
-    let m = Machine::detect();
-    let load = |k: &str| c.load.get(k).copied().unwrap_or(0);
     let mut out = String::from("## Faults under load\n\n");
-    out += &format!(
+    out += &run_and_command(&Machine::detect(), opts, started, finished);
+    out += &setup(opts, c);
+    out += &[
+        injected(c),
+        what_clients_saw(c),
+        cdrs(c),
+        bindings(c),
+        webhook_events(c),
+    ]
+    .join("\n");
+    out += &verdict(c);
+    out
+}
+
+fn run_and_command(
+    m: &Machine,
+    opts: &Opts,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+) -> String {
+    format!(
         "Machine: {} × {}, {}, Linux {}. Run {} → {} UTC.\n\nCommand: `cargo run --release -p pns-bench --bin pns-faults{}`\n\n",
         m.nproc,
         m.model,
@@ -34,16 +53,24 @@ pub fn markdown(
         m.kernel,
         started.format("%Y-%m-%d %H:%M:%S"),
         finished.format("%H:%M:%S"),
-        if opts.duration_secs == 60 && opts.workers == 16 {
-            String::new()
-        } else {
-            format!(
-                " -- --duration-secs {} --workers {}",
-                opts.duration_secs, opts.workers
-            )
-        }
-    );
-    out += &format!(
+        non_default_args(opts)
+    )
+}
+
+/// The command-line arguments that reproduce the run; none when it used the defaults.
+fn non_default_args(opts: &Opts) -> String {
+    if opts.duration_secs == 60 && opts.workers == 16 {
+        String::new()
+    } else {
+        format!(
+            " -- --duration-secs {} --workers {}",
+            opts.duration_secs, opts.workers
+        )
+    }
+}
+
+fn setup(opts: &Opts, c: &Counts) -> String {
+    format!(
         "Setup: pns-sim ({} X numbers) pushing callbacks to the release gateway on a fresh PostgreSQL 15 database; gateway with PNS_UPSTREAM_TIMEOUT_MS={UPSTREAM_TIMEOUT_MS}, PNS_RECONCILE_INTERVAL_SECS=5, PNS_RECONCILE_PENDING_GRACE_SECS=2, PNS_RATE_LIMIT_PER_SEC=0. {} workers for {} s: bind a fresh pair on an explicit X (POST /v1/bindings), play 1–2 calls on it through the simulator (signed call events + a CDR batched ≤ 50), unbind every third. The simulator retries refused callbacks after {:?} ms. A fault burst every 2 s (round-robin, first 80% of the run); PostgreSQL {}. Afterwards: faults cleared, CDR queue flushed until empty, two manual reconciliations, then counted from the simulator's ledger (`GET /sim/cdrs/delivered`, `GET /sim/bindings`) and the gateway's tables.\n\n",
         opts.numbers,
         opts.workers,
@@ -54,9 +81,10 @@ pub fn markdown(
         } else {
             c.injected.pg_restart_note.clone()
         }
-    );
+    )
+}
 
-    out += "### Injected\n\n";
+fn injected(c: &Counts) -> String {
     let mut rows: Vec<Vec<String>> = c
         .injected
         .faults
@@ -67,17 +95,24 @@ pub fn markdown(
         "PostgreSQL restarts".into(),
         c.injected.pg_restarts.to_string(),
     ]);
-    out += &table(&["fault", "requests affected (or restarts)"], &rows);
+    "### Injected\n\n".to_owned() + &table(&["fault", "requests affected (or restarts)"], &rows)
+}
 
-    out += "\n### What clients saw\n\n";
+fn what_clients_saw(c: &Counts) -> String {
     let rows: Vec<Vec<String>> = c
         .load
         .iter()
         .map(|(k, n)| vec![k.clone(), n.to_string()])
         .collect();
-    out += &table(&["counter", "n"], &rows);
+    "### What clients saw\n\n".to_owned() + &table(&["counter", "n"], &rows)
+}
 
-    out += "\n### CDRs\n\n";
+fn cdrs(c: &Counts) -> String {
+    let call_event_refusals = c
+        .load
+        .get("call event refused attempts")
+        .copied()
+        .unwrap_or(0);
     let rows = vec![
         row(
             "CDRs the simulator delivered with a 2xx",
@@ -96,7 +131,7 @@ pub fn markdown(
         ),
         row(
             "call-event pushes answered non-2xx (then redelivered)",
-            load("call event refused attempts"),
+            call_event_refusals,
             "",
         ),
         row(
@@ -113,9 +148,11 @@ pub fn markdown(
             "",
         ),
     ];
-    out += &table(&["count", "n", "expected"], &rows);
+    "### CDRs\n\n".to_owned() + &table(&["count", "n", "expected"], &rows)
+}
 
-    out += "\n### Bindings\n\n";
+/// The bindings table, then what reconciliation found and a sample of what went missing.
+fn bindings(c: &Counts) -> String {
     let mut rows = vec![
         row("bindings live on the simulator", c.upstream_bindings, ""),
         row("… with no row in `bindings`", c.upstream_missing, "0"),
@@ -135,9 +172,17 @@ pub fn markdown(
     for (status, n) in &c.rows_by_status {
         rows.push(row(&format!("rows with status {status}"), *n, ""));
     }
-    out += &table(&["count", "n", "expected"], &rows);
+    let mut out = "### Bindings\n\n".to_owned() + &table(&["count", "n", "expected"], &rows);
+    out += &reconciliations(c);
+    if !c.sample_missing.is_empty() {
+        out += &format!("\nMissing (first few): {}\n", c.sample_missing.join(", "));
+    }
+    out
+}
+
+fn reconciliations(c: &Counts) -> String {
     let findings: Vec<String> = c.findings.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    out += &format!(
+    let mut out = format!(
         "\nReconciliation runs in all (every 5 s during the load, plus the manual ones): {}; their findings by category: {}.\n",
         c.reconcile_runs,
         if findings.is_empty() {
@@ -154,10 +199,10 @@ pub fn markdown(
         .collect::<Vec<_>>()
         .join(", then ");
     out += "\n";
-    if !c.sample_missing.is_empty() {
-        out += &format!("\nMissing (first few): {}\n", c.sample_missing.join(", "));
-    }
-    out += "\n### Webhook events (`call.completed`, the app's endpoint)\n\n";
+    out
+}
+
+fn webhook_events(c: &Counts) -> String {
     let e = &c.events;
     let rows = vec![
         row(
@@ -175,22 +220,28 @@ pub fn markdown(
         ),
         row("events for calls not stored as settled", e.unknown, "0"),
     ];
-    out += &table(&["count", "n", "expected"], &rows);
-    let verdict = c.cdrs_missing == 0
-        && c.cdr_duplicate_groups == 0
-        && c.cdrs_lost == 0
-        && c.upstream_missing == 0
-        && c.events.missing == 0
-        && c.events.duplicated == 0;
-    out += &format!(
+    "### Webhook events (`call.completed`, the app's endpoint)\n\n".to_owned()
+        + &table(&["count", "n", "expected"], &rows)
+}
+
+fn verdict(c: &Counts) -> String {
+    format!(
         "\nVerdict: {}\n",
-        if verdict {
+        if nothing_lost(c) {
             "every CDR delivered with a 2xx is stored exactly once, every upstream binding has a row, and every settled call's call.completed reached the app exactly once by webhook-id."
         } else {
             "LOSS — see the counts above."
         }
-    );
-    out
+    )
+}
+
+fn nothing_lost(c: &Counts) -> bool {
+    c.cdrs_missing == 0
+        && c.cdr_duplicate_groups == 0
+        && c.cdrs_lost == 0
+        && c.upstream_missing == 0
+        && c.events.missing == 0
+        && c.events.duplicated == 0
 }
 
 pub fn write_into(path: &Path, section: &str) -> anyhow::Result<()> {
@@ -206,4 +257,236 @@ pub fn write_into(path: &Path, section: &str) -> anyhow::Result<()> {
     };
     std::fs::write(path, updated)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use serde_json::json;
+
+    use super::*;
+
+    fn opts() -> Opts {
+        Opts::parse_from(["pns-faults", "--duration-secs", "30", "--workers", "4"])
+    }
+
+    fn at(hms: &str) -> DateTime<Utc> {
+        format!("2025-03-04T{hms}Z").parse().unwrap()
+    }
+
+    /// Distinct numbers everywhere, so an assertion can only match the field it names.
+    fn counts() -> Counts {
+        let mut c = Counts {
+            cdrs_delivered: 101,
+            cdrs_lost: 102,
+            cdr_refused_attempts: 103,
+            cdr_rows: 104,
+            cdrs_missing: 105,
+            cdr_duplicate_groups: 106,
+            cdr_rows_not_delivered: 107,
+            sim_pending_left: 108,
+            upstream_bindings: 201,
+            upstream_missing: 202,
+            upstream_not_live: 203,
+            orphans: 204,
+            pending_rows: 205,
+            active_not_upstream: 206,
+            reconcile: vec![json!({"status": "ok"}), json!({"status": "clean"})],
+            reconcile_runs: 207,
+            sample_missing: vec!["icid-a".into(), "icid-b".into()],
+            ..Counts::default()
+        };
+        c.injected.faults.insert("latency 300 ms", 11);
+        c.injected.pg_restarts = 1;
+        c.injected.pg_restart_note = "restarted once at 20 s".into();
+        c.load.insert("binds ok".into(), 12);
+        c.load.insert("call event refused attempts".into(), 13);
+        c.rows_by_status.insert("active".into(), 208);
+        c.findings.insert("orphan".into(), 209);
+        c.events.settled_calls = 301;
+        c.events.delivered = 302;
+        c.events.redeliveries = 303;
+        c.events.unknown = 304;
+        c
+    }
+
+    /// The text of the `###` section whose heading starts with `heading`, up to the next `###` heading.
+    fn section<'a>(out: &'a str, heading: &str) -> &'a str {
+        let start = out
+            .find(&format!("\n### {heading}"))
+            .unwrap_or_else(|| panic!("no section {heading:?} in:\n{out}"));
+        let body = &out[start + 1..];
+        &body[..body.find("\n### ").unwrap_or(body.len())]
+    }
+
+    /// The trimmed cells of the table row whose first cell is `label`.
+    fn cells(section: &str, label: &str) -> Vec<String> {
+        section
+            .lines()
+            .map(|l| {
+                l.trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .find(|cells| cells[0] == label)
+            .unwrap_or_else(|| panic!("no row {label:?} in:\n{section}"))
+    }
+
+    fn rendered() -> String {
+        markdown(&opts(), at("10:00:00"), at("10:00:45"), &counts())
+    }
+
+    #[test]
+    fn sections_come_in_order_each_set_apart_by_blank_lines() {
+        let out = rendered();
+        assert!(
+            out.starts_with("## Faults under load\n\nMachine: "),
+            "{out}"
+        );
+        let headings: Vec<&str> = out.lines().filter(|l| l.starts_with("### ")).collect();
+        assert_eq!(
+            headings,
+            [
+                "### Injected",
+                "### What clients saw",
+                "### CDRs",
+                "### Bindings",
+                "### Webhook events (`call.completed`, the app's endpoint)",
+            ]
+        );
+        for h in headings {
+            assert!(
+                out.contains(&format!("\n\n{h}\n\n")),
+                "{h:?} set apart by blank lines"
+            );
+        }
+    }
+
+    #[test]
+    fn setup_names_the_run_and_the_restart() {
+        let out = rendered();
+        let setup = &out[..out.find("### ").unwrap()];
+        assert!(setup.contains("Setup: pns-sim (200 X numbers)"), "{setup}");
+        assert!(setup.contains(" 4 workers for 30 s: "), "{setup}");
+        assert!(
+            setup.contains("PostgreSQL restarted once at 20 s."),
+            "{setup}"
+        );
+    }
+
+    #[test]
+    fn injected_faults_and_client_counters() {
+        let out = rendered();
+        let injected = section(&out, "Injected");
+        assert_eq!(cells(injected, "latency 300 ms"), ["latency 300 ms", "11"]);
+        assert_eq!(
+            cells(injected, "PostgreSQL restarts"),
+            ["PostgreSQL restarts", "1"]
+        );
+        let clients = section(&out, "What clients saw");
+        assert_eq!(cells(clients, "binds ok"), ["binds ok", "12"]);
+    }
+
+    #[test]
+    fn cdr_counts() {
+        let out = rendered();
+        let cdrs = section(&out, "CDRs");
+        assert_eq!(
+            cells(cdrs, "rows in `cdrs`"),
+            ["rows in `cdrs`", "104", "= delivered"]
+        );
+        assert_eq!(
+            cells(
+                cdrs,
+                "call-event pushes answered non-2xx (then redelivered)"
+            )[1],
+            "13",
+            "taken from the load's counter"
+        );
+        assert_eq!(cells(cdrs, "CDRs still queued in the simulator")[1], "108");
+    }
+
+    #[test]
+    fn binding_counts_then_reconciliations_and_missing() {
+        let out = rendered();
+        let bindings = section(&out, "Bindings");
+        assert_eq!(
+            cells(bindings, "pending rows left"),
+            ["pending rows left", "205", "0"]
+        );
+        assert_eq!(cells(bindings, "rows with status active")[1], "208");
+        assert!(
+            bindings
+                .contains("plus the manual ones): 207; their findings by category: orphan 209.\n"),
+            "{bindings}"
+        );
+        assert!(
+            bindings.contains(
+                "Manual reconciliations after the load: `{\"status\":\"ok\"}`, then `{\"status\":\"clean\"}`\n"
+            ),
+            "{bindings}"
+        );
+        assert!(
+            bindings.contains("\nMissing (first few): icid-a, icid-b\n"),
+            "{bindings}"
+        );
+    }
+
+    #[test]
+    fn webhook_event_counts_then_a_loss_verdict() {
+        let out = rendered();
+        let events = section(&out, "Webhook events");
+        assert_eq!(
+            cells(events, "… whose call.completed arrived"),
+            ["… whose call.completed arrived", "302", "= settled"]
+        );
+        assert_eq!(
+            cells(events, "events for calls not stored as settled")[1],
+            "304"
+        );
+        assert!(
+            out.ends_with("\n\nVerdict: LOSS — see the counts above.\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_run_without_losses_says_so_and_omits_what_is_empty() {
+        let defaults = Opts::parse_from(["pns-faults"]);
+        let out = markdown(
+            &defaults,
+            at("10:00:00"),
+            at("10:00:45"),
+            &Counts::default(),
+        );
+        assert!(out.contains("PostgreSQL not restarted."), "{out}");
+        assert!(out.contains("their findings by category: none.\n"), "{out}");
+        assert!(!out.contains("Missing (first few)"), "{out}");
+        assert!(
+            out.ends_with("\n\nVerdict: every CDR delivered with a 2xx is stored exactly once, every upstream binding has a row, and every settled call's call.completed reached the app exactly once by webhook-id.\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_run_line_names_the_machine_and_only_non_default_arguments() {
+        let m = Machine {
+            nproc: 2,
+            model: "Test CPU".into(),
+            memory: "4.0 GiB".into(),
+            kernel: "6.1.0".into(),
+            load: "0.00 0.00 0.00".into(),
+        };
+        let (from, to) = (at("10:00:00"), at("10:00:45"));
+        assert_eq!(
+            run_and_command(&m, &opts(), from, to),
+            "Machine: 2 × Test CPU, 4.0 GiB, Linux 6.1.0. Run 2025-03-04 10:00:00 → 10:00:45 UTC.\n\n\
+             Command: `cargo run --release -p pns-bench --bin pns-faults -- --duration-secs 30 --workers 4`\n\n"
+        );
+        assert!(
+            run_and_command(&m, &Opts::parse_from(["pns-faults"]), from, to)
+                .ends_with("Command: `cargo run --release -p pns-bench --bin pns-faults`\n\n")
+        );
+    }
 }
