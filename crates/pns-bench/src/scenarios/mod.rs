@@ -279,14 +279,14 @@ pub(crate) async fn bound_pairs(
 
 /// A bind+unbind cycle through the gateway on a fresh pair over `numbers` X numbers, as an
 /// operation for [`crate::driver::closed_loop`].
-pub(crate) fn gateway_cycle(
-    stack: &Arc<Stack>,
-    numbers: usize,
-) -> impl Fn(usize, u64) -> std::pin::Pin<Box<dyn Future<Output = crate::driver::OpResult> + Send>>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
+/// One operation of a load loop, boxed so closures of different scenarios share a type.
+pub(crate) type BoxedOp = std::pin::Pin<Box<dyn Future<Output = crate::driver::OpResult> + Send>>;
+
+/// An operation a load loop can run from many workers.
+pub(crate) trait Op: Fn(usize, u64) -> BoxedOp + Clone + Send + Sync + 'static {}
+impl<T: Fn(usize, u64) -> BoxedOp + Clone + Send + Sync + 'static> Op for T {}
+
+pub(crate) fn gateway_cycle(stack: &Arc<Stack>, numbers: usize) -> impl Op {
     let stack = stack.clone();
     move |_, _| {
         let stack = stack.clone();
@@ -295,7 +295,7 @@ pub(crate) fn gateway_cycle(
             let (id, _) = stack.gateway_bind(&a, &b, &x).await?;
             stack.gateway_unbind(&id).await?;
             Ok(None)
-        })
+        }) as BoxedOp
     }
 }
 
