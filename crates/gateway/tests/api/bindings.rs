@@ -136,7 +136,11 @@ both_backends!(
             body["message"].as_str().unwrap().contains("+86186****0002"),
             "names the party, masked: {body}"
         );
-        assert_eq!(app.count("bindings").await, 1, "the refused bind left no row");
+        assert_eq!(
+            app.count("bindings").await,
+            1,
+            "the refused bind left no row"
+        );
         assert_eq!(app.count("binding_parties").await, 2, "nor a claim");
         // The same parties on another X are fine.
         app.bind(&token, B, C, X2).await;

@@ -9,8 +9,8 @@ use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 
-use super::{Cpu, Outcome, bound_pairs, count_rows, errors_note, warmup};
-use crate::bodies::{call_event, fee_batch, fee_record, next_seq};
+use super::{BoxedOp, Cpu, Op, Outcome, bound_pairs, count_rows, errors_note, warmup};
+use crate::bodies::{BoundPair, call_event, fee_batch, fee_record, next_seq};
 use crate::db::Backend;
 use crate::driver::{Measured, closed_loop};
 use crate::report::{Check, ms, rate};
@@ -34,99 +34,163 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let o = &ctx.opts;
     // One live binding per connection, for the CDRs and call events to refer to.
     let pairs = bound_pairs(stack, o.concurrency).await?;
-
-    // `shared`: each batch spreads its records over all the bindings, so concurrent batches touch
-    // the same binding rows; otherwise each connection's CDRs are for its own binding.
-    let fee = |shared: bool| {
-        let (stack, pairs) = (stack.clone(), pairs.clone());
-        move |worker: usize, _| {
-            let (stack, pairs) = (stack.clone(), pairs.clone());
-            async move {
-                let own = std::slice::from_ref(&pairs[worker % pairs.len()]);
-                let targets = if shared { &pairs[..] } else { own };
-                let (_, body) = fee_batch(&format!("bench-{}", next_seq()), BATCH, targets);
-                stack.post_callback(&body).await?;
-                Ok(None)
-            }
-        }
-    };
     let batches = o.max_ops / BATCH as u64;
-    closed_loop(o.concurrency, warmup(ctx), batches, fee(false)).await;
+    closed_loop(
+        o.concurrency,
+        warmup(ctx),
+        batches,
+        fee(stack, &pairs, false),
+    )
+    .await;
     let db = stack.db.connect(stack.backend.gateway_pool()).await?;
     let before = count_rows(&db, "cdrs").await?;
-    let cpu = Cpu::now(stack);
-    let f = closed_loop(o.concurrency, o.duration, batches, fee(false)).await;
-    let f_cpu = cpu.cores_since(stack, f.elapsed);
+    let own = timed(
+        stack,
+        o.concurrency,
+        o.duration,
+        batches,
+        fee(stack, &pairs, false),
+    )
+    .await;
     let persisted = count_rows(&db, "cdrs").await? - before;
-    let records = f.ok * BATCH as u64;
-    let records_per_sec = records as f64 / f.elapsed.as_secs_f64().max(1e-9);
-    let cpu = Cpu::now(stack);
-    let fs = closed_loop(o.concurrency, o.duration, batches, fee(true)).await;
-    let fs_cpu = cpu.cores_since(stack, fs.elapsed);
-    let shared_per_sec = (fs.ok * BATCH as u64) as f64 / fs.elapsed.as_secs_f64().max(1e-9);
+    let shared = timed(
+        stack,
+        o.concurrency,
+        o.duration,
+        batches,
+        fee(stack, &pairs, true),
+    )
+    .await;
+    let events = timed(
+        stack,
+        o.concurrency,
+        o.duration,
+        o.max_ops,
+        events(stack, &pairs),
+    )
+    .await;
+    let raw = raw_insert(stack, &db, &pairs, o.duration * 3, own.0.ok.max(1)).await;
+    db.close().await?;
+    let pgbench = pgbench(ctx, stack, &pairs).await;
+    Ok(outcome(
+        stack,
+        ctx,
+        [own, shared, events, raw],
+        persisted,
+        pgbench,
+    ))
+}
 
-    let events = {
+/// Signed 50-record `fee` batches. `shared`: each batch spreads its records over all the bindings,
+/// so concurrent batches touch the same binding rows; otherwise each connection's CDRs are for its
+/// own binding.
+fn fee(stack: &Arc<Stack>, pairs: &Arc<Vec<BoundPair>>, shared: bool) -> impl Op {
+    let (stack, pairs) = (stack.clone(), pairs.clone());
+    move |worker: usize, _| {
         let (stack, pairs) = (stack.clone(), pairs.clone());
-        let run = next_seq();
-        move |worker: usize, i: u64| {
-            let (stack, pairs) = (stack.clone(), pairs.clone());
-            async move {
-                let session = format!("bench-{run}-{worker}-{}", i / 4);
-                let b = &pairs[worker % pairs.len()];
-                stack
-                    .post_callback(&call_event(&session, i as usize % 4, b))
-                    .await?;
-                Ok(None)
-            }
-        }
-    };
-    let cpu = Cpu::now(stack);
-    let e = closed_loop(o.concurrency, o.duration, o.max_ops, events).await;
-    let e_cpu = cpu.cores_since(stack, e.elapsed);
+        Box::pin(async move {
+            let own = std::slice::from_ref(&pairs[worker % pairs.len()]);
+            let targets = if shared { &pairs[..] } else { own };
+            let (_, body) = fee_batch(&format!("bench-{}", next_seq()), BATCH, targets);
+            stack.post_callback(&body).await?;
+            Ok(None)
+        }) as BoxedOp
+    }
+}
 
-    // The same rows, inserted by as many connections as the gateway's pool, 50 per transaction.
-    let workers = stack.backend.gateway_pool() as usize;
+/// One signed call event per request, cycling callin/alerting/answer/disconnect per session.
+fn events(stack: &Arc<Stack>, pairs: &Arc<Vec<BoundPair>>) -> impl Op {
+    let (stack, pairs) = (stack.clone(), pairs.clone());
+    let run = next_seq();
+    move |worker: usize, i: u64| {
+        let (stack, pairs) = (stack.clone(), pairs.clone());
+        Box::pin(async move {
+            let session = format!("bench-{run}-{worker}-{}", i / 4);
+            let b = &pairs[worker % pairs.len()];
+            stack
+                .post_callback(&call_event(&session, i as usize % 4, b))
+                .await?;
+            Ok(None)
+        }) as BoxedOp
+    }
+}
+
+/// A measured closed loop with the CPU each process used.
+async fn timed(
+    stack: &Arc<Stack>,
+    workers: usize,
+    duration: std::time::Duration,
+    max_ops: u64,
+    op: impl Op,
+) -> (Measured, String) {
+    let cpu = Cpu::now(stack);
+    let m = closed_loop(workers, duration, max_ops, op).await;
+    let cores = cpu.cores_since(stack, m.elapsed);
+    (m, cores)
+}
+
+/// The same rows, inserted by as many connections as the gateway's pool, 50 per transaction.
+async fn raw_insert(
+    stack: &Arc<Stack>,
+    db: &DatabaseConnection,
+    pairs: &Arc<Vec<BoundPair>>,
+    duration: std::time::Duration,
+    ops: u64,
+) -> (Measured, String) {
     let raw = {
         let (db, pairs) = (db.clone(), pairs.clone());
         move |_, _| {
             let (db, pairs) = (db.clone(), pairs.clone());
-            async move {
+            Box::pin(async move {
                 let (records, _) = fee_batch(&format!("raw-{}", next_seq()), BATCH, &pairs);
                 insert_cdrs(&db, &records)
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok(None)
-            }
+            }) as BoxedOp
         }
     };
-    let raw_ops = f.ok.max(1);
-    let cpu = Cpu::now(stack);
-    let r = closed_loop(workers, o.duration * 3, raw_ops, raw).await;
-    let r_cpu = cpu.cores_since(stack, r.elapsed);
-    let raw_per_sec = (r.ok * BATCH as u64) as f64 / r.elapsed.as_secs_f64().max(1e-9);
-    db.close().await?;
-    // PostgreSQL's own client inserting the same rows: the strongest baseline, the one ratios use.
-    let pgbench = match stack.backend {
-        Backend::Postgres => {
-            let record = fee_record("template", &pairs[0]);
-            let rate = crate::pgbench::cdr_inserts(
-                &stack.db.url,
-                ctx.dir.path(),
-                &record,
-                BATCH,
-                stack.backend.gateway_pool(),
-                o.duration,
-            )
-            .await;
-            Some(rate.map_err(|e| format!("{e:#}")))
-        }
-        Backend::Sqlite => None,
-    };
+    let workers = stack.backend.gateway_pool() as usize;
+    timed(stack, workers, duration, ops, raw).await
+}
+
+/// PostgreSQL's own client inserting the same rows: the strongest baseline, the one ratios use.
+async fn pgbench(
+    ctx: &Ctx,
+    stack: &Arc<Stack>,
+    pairs: &[BoundPair],
+) -> Option<Result<crate::pgbench::Rate, String>> {
+    if stack.backend != Backend::Postgres {
+        return None;
+    }
+    let record = fee_record("template", &pairs[0]);
+    let rate = crate::pgbench::cdr_inserts(
+        &stack.db.url,
+        ctx.dir.path(),
+        &record,
+        BATCH,
+        stack.backend.gateway_pool(),
+        ctx.opts.duration,
+    )
+    .await;
+    Some(rate.map_err(|e| format!("{e:#}")))
+}
+
+fn outcome(
+    stack: &Stack,
+    ctx: &Ctx,
+    [(f, f_cpu), (fs, fs_cpu), (e, e_cpu), (r, r_cpu)]: [(Measured, String); 4],
+    persisted: u64,
+    pgbench: Option<Result<crate::pgbench::Rate, String>>,
+) -> Outcome {
+    let per_sec = |m: &Measured| (m.ok * BATCH as u64) as f64 / m.elapsed.as_secs_f64().max(1e-9);
+    let (records_per_sec, shared_per_sec, raw_per_sec) = (per_sec(&f), per_sec(&fs), per_sec(&r));
+    let records = f.ok * BATCH as u64;
+    let workers = stack.backend.gateway_pool();
     let baseline = match &pgbench {
         Some(Ok(rate)) => rate.rows_per_sec.max(raw_per_sec),
         _ => raw_per_sec,
     };
-
     let label = stack.backend.label();
     let row = |what: &str, per_sec: f64, m: &Measured, vs: String, cpu: String| {
         vec![
@@ -169,7 +233,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             met: Some(ratio >= 0.5 && f.errors == 0),
         });
     }
-    Ok(Outcome {
+    Outcome {
         rows: vec![
             row(
                 "CDR records, own binding per connection",
@@ -195,11 +259,11 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
             ),
         ]
         .into_iter()
-        .chain(pgbench_row(label, pgbench.as_ref(), o.duration))
+        .chain(pgbench_row(label, pgbench.as_ref(), ctx.opts.duration))
         .collect(),
         checks,
         notes,
-    })
+    }
 }
 
 /// The pgbench row: its rate, or why it is missing.

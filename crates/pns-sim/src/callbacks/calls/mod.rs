@@ -3,10 +3,14 @@
 //! Time is virtual: the call is laid out so that it ends now, and its billed seconds (callEndTime -
 //! fwdAnswerTime) are exactly `talk_seconds`, without the test waiting for them.
 
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::Utc;
 use pns_core::wire_time::format_event_time;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+mod wire;
+
+use wire::{Times, event_body, event_sequence, new_icid, new_recording, new_session_id};
 
 use crate::engine::Engine;
 use crate::engine::state::Binding;
@@ -311,108 +315,5 @@ impl Engine {
             r["userData"] = json!(u);
         }
         r
-    }
-}
-
-fn new_session_id(start: DateTime<Utc>) -> String {
-    format!(
-        "1200_{}_{}_{}@{HOST_NAME}",
-        rand::random::<u16>(),
-        rand::random::<u32>(),
-        start.format("%Y%m%d%H%M%S")
-    )
-}
-
-fn new_icid() -> String {
-    format!(
-        "{}.{}.{}.1",
-        uuid::Uuid::new_v4().simple(),
-        rand::random::<u32>(),
-        rand::random::<u32>()
-    )
-}
-
-/// (recordDomain, recordObjectName) of a fresh recording.
-fn new_recording() -> (String, String) {
-    (
-        RECORD_DOMAIN.to_owned(),
-        format!("{}.wav", uuid::Uuid::new_v4().simple()),
-    )
-}
-
-/// The call events in the order the platform sends them, each with its time and called number.
-fn event_sequence<'a>(plan: &Plan<'a>, t: &Times) -> Vec<(&'static str, DateTime<Utc>, &'a str)> {
-    let called = plan.forwarded_to.unwrap_or(plan.x);
-    let mut events = vec![("callin", t.start, plan.x)];
-    if plan.alerted {
-        events.push(("alerting", t.alert_at, called));
-    }
-    if plan.answered {
-        events.push(("answer", t.answer_at, called));
-    }
-    events.push(("disconnect", t.end, called));
-    events
-}
-
-fn event_body(
-    plan: &Plan<'_>,
-    event_type: &str,
-    at: DateTime<Utc>,
-    called: &str,
-    session_id: &str,
-    sid: &str,
-) -> Value {
-    let mut info = json!({
-        "sessionId": session_id,
-        "timestamp": format_event_time(at),
-        "caller": plan.caller,
-        "called": called,
-        "subscriptionId": sid,
-    });
-    if event_type == "callin"
-        && let Some(u) = plan.binding.and_then(|b| b.user_data.as_ref())
-    {
-        info["userData"] = json!(u);
-    }
-    if event_type == "disconnect" {
-        info["stateCode"] = json!(plan.state_code);
-        info["stateDesc"] = json!(state_desc(plan.state_code));
-    }
-    json!({"eventType": event_type, "statusInfo": info})
-}
-
-struct Times {
-    start: DateTime<Utc>,
-    alert_at: DateTime<Utc>,
-    answer_at: DateTime<Utc>,
-    end: DateTime<Utc>,
-}
-
-impl Times {
-    /// Lays the call out backwards from `end`, so its billed seconds are exactly the plan's talk time.
-    fn ending_at(end: DateTime<Utc>, plan: &Plan<'_>) -> Self {
-        let secs = ChronoDuration::seconds;
-        let ring = if plan.answered || !plan.alerted {
-            RING_SECONDS
-        } else {
-            NO_ANSWER_RING_SECONDS
-        };
-        let answer_at = end - secs(plan.talk_seconds);
-        let alert_at = if plan.answered {
-            answer_at - secs(ring)
-        } else {
-            end - secs(ring)
-        };
-        let start = if plan.alerted {
-            alert_at - secs(1)
-        } else {
-            end - secs(1)
-        };
-        Self {
-            start,
-            alert_at,
-            answer_at,
-            end,
-        }
     }
 }
