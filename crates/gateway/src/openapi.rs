@@ -78,7 +78,6 @@ struct SandboxDoc;
 /// The document of this build: the API, plus the sandbox's endpoints when it has them, each
 /// operation with the error answers it shares with the others.
 pub fn api_doc() -> utoipa::openapi::OpenApi {
-    #[allow(unused_mut)]
     let mut doc = ApiDoc::openapi();
     #[cfg(feature = "sandbox")]
     doc.merge(SandboxDoc::openapi());

@@ -211,6 +211,11 @@ both_backends!(
         );
         assert_eq!(app.numbers().await[X5]["inUse"], 0);
         assert_eq!(
+            app.count("binding_parties").await,
+            0,
+            "the parties are free again"
+        );
+        assert_eq!(
             app.delete(&admin, &format!("/v1/numbers/{X5}"))
                 .await
                 .status(),

@@ -100,8 +100,31 @@ pub struct Event {
     /// The app whose resource changed; `None` for pool events.
     pub app_id: Option<String>,
     pub binding_id: Option<Uuid>,
-    /// The resource as its REST endpoint shows it.
-    pub data: Value,
+    /// The resource, rendered as its REST endpoint shows it only once someone is to receive it.
+    pub data: EventData,
+}
+
+/// An event's resource as stored; [`record_all`] renders the view of the ones it writes, so a write
+/// nobody listens to builds no JSON.
+pub enum EventData {
+    Binding(bindings::Model),
+    Call(calls::Model),
+    Sms(sms_messages::Model),
+    Number(x_numbers::Model),
+    /// Already rendered (tests, and events about no single row).
+    Json(Value),
+}
+
+impl EventData {
+    fn render(self) -> Result<Value, DbErr> {
+        match self {
+            Self::Binding(b) => view(views::BindingOut::from(b)),
+            Self::Call(c) => view(views::CallOut::from(c)),
+            Self::Sms(s) => view(views::SmsOut::from(s)),
+            Self::Number(n) => view(views::NumberOut::from(n)),
+            Self::Json(v) => Ok(v),
+        }
+    }
 }
 
 /// Writes `event` to the outbox on `conn` (see [`record_all`]); its id, or `None` when no enabled
@@ -131,31 +154,29 @@ pub async fn record_all<C: ConnectionTrait>(
     let mut sequences = next_sequences(conn, &events).await?;
     let now = Utc::now();
     let timestamp = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let rows: Vec<webhook_events::ActiveModel> = events
-        .into_iter()
-        .map(|event| {
-            let sequence = event.binding_id.and_then(|b| sequences.take(b));
-            let mut payload = json!({
-                "type": event.event_type.as_str(),
-                "timestamp": timestamp,
-                "data": event.data,
-            });
-            if let (Some(binding), Some(sequence)) = (event.binding_id, sequence) {
-                payload["bindingId"] = json!(binding);
-                payload["sequence"] = json!(sequence);
-            }
-            webhook_events::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                app_id: Set(event.app_id),
-                event_type: Set(event.event_type.as_str().to_owned()),
-                binding_id: Set(event.binding_id),
-                sequence: Set(sequence),
-                payload: Set(payload),
-                created_at: Set(now),
-                fanned_out_at: Set(None),
-            }
-        })
-        .collect();
+    let mut rows: Vec<webhook_events::ActiveModel> = Vec::with_capacity(events.len());
+    for event in events {
+        let sequence = event.binding_id.and_then(|b| sequences.take(b));
+        let mut payload = json!({
+            "type": event.event_type.as_str(),
+            "timestamp": timestamp,
+            "data": event.data.render()?,
+        });
+        if let (Some(binding), Some(sequence)) = (event.binding_id, sequence) {
+            payload["bindingId"] = json!(binding);
+            payload["sequence"] = json!(sequence);
+        }
+        rows.push(webhook_events::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            app_id: Set(event.app_id),
+            event_type: Set(event.event_type.as_str().to_owned()),
+            binding_id: Set(event.binding_id),
+            sequence: Set(sequence),
+            payload: Set(payload),
+            created_at: Set(now),
+            fanned_out_at: Set(None),
+        });
+    }
     let ids = rows.iter().map(|r| *r.id.as_ref()).collect();
     webhook_events::Entity::insert_many(rows)
         .exec_without_returning(conn)
@@ -228,17 +249,17 @@ pub async fn call_event<C: ConnectionTrait>(
     event_type: EventType,
     call: &calls::Model,
 ) -> Result<Option<Uuid>, DbErr> {
-    record(conn, call_event_of(event_type, call)?).await
+    record(conn, call_event_of(event_type, call)).await
 }
 
 /// `event_type` about `call` as it is now, for [`record_all`].
-pub fn call_event_of(event_type: EventType, call: &calls::Model) -> Result<Event, DbErr> {
-    Ok(Event {
+pub fn call_event_of(event_type: EventType, call: &calls::Model) -> Event {
+    Event {
         event_type,
         app_id: call.app_id.clone(),
         binding_id: call.binding_id,
-        data: view(views::CallOut::from(call.clone()))?,
-    })
+        data: EventData::Call(call.clone()),
+    }
 }
 
 /// Records `sms.received` for a text just stored, with the routing decision taken.
@@ -250,7 +271,7 @@ pub async fn sms_event<C: ConnectionTrait>(
         event_type: EventType::SmsReceived,
         app_id: sms.app_id.clone(),
         binding_id: sms.binding_id,
-        data: view(views::SmsOut::from(sms.clone()))?,
+        data: EventData::Sms(sms.clone()),
     };
     record(conn, event).await
 }
@@ -264,7 +285,7 @@ pub async fn number_event<C: ConnectionTrait>(
         event_type: EventType::NumberStatusChanged,
         app_id: None,
         binding_id: None,
-        data: view(views::NumberOut::from(number.clone()))?,
+        data: EventData::Number(number.clone()),
     };
     record(conn, event).await
 }
@@ -275,15 +296,11 @@ pub async fn binding_event<C: ConnectionTrait>(
     event_type: EventType,
     binding: &bindings::Model,
 ) -> Result<Option<Uuid>, DbErr> {
-    let data = view(views::BindingOut::from(binding.clone()))?;
-    record(
-        conn,
-        Event {
-            event_type,
-            app_id: Some(binding.app_id.clone()),
-            binding_id: Some(binding.id),
-            data,
-        },
-    )
-    .await
+    let event = Event {
+        event_type,
+        app_id: Some(binding.app_id.clone()),
+        binding_id: Some(binding.id),
+        data: EventData::Binding(binding.clone()),
+    };
+    record(conn, event).await
 }

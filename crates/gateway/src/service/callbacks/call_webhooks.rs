@@ -65,7 +65,7 @@ pub async fn settle(txn: &DatabaseTransaction, refreshed: &[Refreshed]) -> Resul
     let events = events
         .iter()
         .map(|(event_type, call)| call_event_of(*event_type, call))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
     record_all(txn, events).await?;
     Ok(())
 }

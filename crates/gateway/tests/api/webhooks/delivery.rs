@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use gateway::db::entity::webhook_endpoints;
-use gateway::service::webhooks::outbox::{self, Event, EventType};
+use gateway::service::webhooks::outbox::{self, Event, EventData, EventType};
 use gateway::settings::RawSettings;
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
@@ -32,7 +32,7 @@ async fn emit(app: &TestApp, app_id: &str, binding: Uuid, event_type: EventType)
         event_type,
         app_id: Some(app_id.to_owned()),
         binding_id: Some(binding),
-        data: json!({"id": binding, "status": "active"}),
+        data: EventData::Json(json!({"id": binding, "status": "active"})),
     };
     outbox::record(&app.state.db, event).await.expect("outbox")
 }
