@@ -29,6 +29,12 @@ pub async fn connect(
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // sqlx pings a pooled connection on every checkout by default: one more round trip per
+        // statement, on the gateway and on the database (a bind cycle made 8 round trips for its 4
+        // statements). Only a connection idle long enough to have been dropped by the server or a
+        // proxy is checked; a hot one that broke (PostgreSQL restarted) fails its statement once,
+        // as the statements in flight at the restart do anyway.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
     // WAL lets readers proceed during a write; busy_timeout makes writers queue instead of failing.
     // Set per connection, so every pooled connection gets them.
