@@ -61,6 +61,7 @@ impl Application {
         let (auth, admin_token, jwks_refresher) = authenticator(&settings).await?;
         let callbacks = Arc::new(CallbackGuard::new(platform.callback_credentials, &settings));
         let state = AppState {
+            group_commit: crate::repo::GroupCommit::start(&db),
             db,
             upstream: platform.upstream,
             settings: Arc::new(settings),

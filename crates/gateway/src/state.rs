@@ -14,6 +14,8 @@ use crate::settings::Settings;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// The hot binding writes (activate, unbind mark, end), batched across requests on PostgreSQL.
+    pub group_commit: crate::repo::GroupCommit,
     pub upstream: Arc<dyn Upstream>,
     pub settings: Arc<Settings>,
     /// The in-process simulator's control handle, in sandbox mode only.

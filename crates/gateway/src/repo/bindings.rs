@@ -17,7 +17,7 @@ use super::row_change;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::domain::{BindingStatus, EndReason, NewBinding};
 
-fn pending_row(
+pub(super) fn pending_row(
     app_id: &str,
     new: &NewBinding,
     relation_num: Option<&str>,
@@ -182,10 +182,7 @@ pub async fn activate(
 ) -> Result<bindings::Model, ClaimError> {
     // The usual case: X was claimed with the pending row and no endpoint listens; one statement.
     if activation.claim.is_none() && !may_receive(db, activation.app_id).await? {
-        return Ok(match mark_active(db, id, &activation).await? {
-            Some(model) => model,
-            None => current(db, id).await?,
-        });
+        return Ok(mark_active_or_current(db, id, &activation).await?);
     }
     let txn = db.begin().await?;
     let model = match mark_active(&txn, id, &activation).await? {
@@ -202,6 +199,19 @@ pub async fn activate(
     };
     txn.commit().await?;
     Ok(model)
+}
+
+/// `pending` -> `active` with the platform's ids, no claim and no event; a row no longer pending is
+/// returned as it is.
+pub(super) async fn mark_active_or_current(
+    db: &DatabaseConnection,
+    id: Uuid,
+    activation: &Activation<'_>,
+) -> Result<bindings::Model, DbErr> {
+    match mark_active(db, id, activation).await? {
+        Some(model) => Ok(model),
+        None => current(db, id).await,
+    }
 }
 
 /// `pending` -> `active` with the platform's ids; None when the row is no longer pending.

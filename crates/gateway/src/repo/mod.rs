@@ -11,6 +11,7 @@ pub mod bindings;
 pub mod change;
 pub mod correction;
 mod fused;
+mod group_commit;
 pub mod outbox;
 mod parties;
 
@@ -20,6 +21,7 @@ use sea_orm::{DbErr, EntityTrait, UpdateMany};
 
 use crate::db::entity::bindings::{Column, Entity as Bindings};
 
+pub use group_commit::GroupCommit;
 pub use parties::{can_take_a_binding, live_bindings};
 
 /// A write that claims parties on X: refused when one is already bound there.

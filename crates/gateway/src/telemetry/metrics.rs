@@ -29,6 +29,11 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("pns_group_commit_batch_size".into()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+                )
                 .ok()?;
             match builder.install_recorder() {
                 Ok(handle) => {
@@ -65,6 +70,10 @@ fn describe() {
     describe_counter!(
         "pns_db_statements_total",
         "SQL statements sent to the database, by outcome (ok, error); BEGIN/COMMIT not counted"
+    );
+    describe_histogram!(
+        "pns_group_commit_batch_size",
+        "Requests written together by one group-commit batch, by kind"
     );
     describe_counter!(
         "pns_callbacks_total",
@@ -176,6 +185,11 @@ pub fn drift_found(category: &'static str, n: u64) {
 pub fn db_statement(failed: bool) {
     let outcome = if failed { "error" } else { "ok" };
     metrics::counter!("pns_db_statements_total", "outcome" => outcome).increment(1);
+}
+
+/// A group-commit batch of `kind` wrote `size` requests together.
+pub fn group_commit_batch(kind: &'static str, size: usize) {
+    metrics::histogram!("pns_group_commit_batch_size", "kind" => kind).record(size as f64);
 }
 
 /// The retention job deleted `rows` old rows of `table`.

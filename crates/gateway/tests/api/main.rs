@@ -7,6 +7,7 @@ mod callbacks;
 mod callbacks_hostile;
 mod calls;
 mod cluster;
+mod group_commit;
 mod hardening;
 mod helpers;
 mod idp;

@@ -17,7 +17,7 @@ use super::wire;
 use crate::db::entity::bindings;
 use crate::domain::{BindingStatus, EndReason, NewBinding};
 use crate::repo::ClaimError;
-use crate::repo::bindings::{self as repo, Activation, Ending};
+use crate::repo::bindings::{Activation, Ending};
 use crate::service::pool::allocate::{self, PlaceError, Want};
 use crate::state::AppState;
 
@@ -71,7 +71,7 @@ async fn reserve<'a>(
         };
     }
     // The AXB invariant is checked by the party claim (a primary key), before any upstream call.
-    Ok((repo::insert_pending(&state.db, app_id, new).await?, None))
+    Ok((state.group_commit.insert_pending(app_id, new).await?, None))
 }
 
 /// Step 2: the platform. When it refuses the pool's X for a reason about that X (it knows a binding
@@ -139,7 +139,7 @@ async fn record(
             .is_none()
             .then_some([new.caller.as_str(), new.callee.as_str()]),
     };
-    let (reason, why) = match repo::activate(&state.db, pending.id, activation).await {
+    let (reason, why) = match state.group_commit.activate(pending.id, activation).await {
         Ok(row) if row.status == BindingStatus::Active => {
             if row.subscription_id.as_deref() == Some(subscription_id) {
                 return Ok(row);
@@ -185,7 +185,7 @@ async fn compensate(
     match unbound {
         Ok(()) => {
             if let Some(reason) = end
-                && let Err(e) = repo::end(&state.db, id, Ending::failed(reason)).await
+                && let Err(e) = state.group_commit.end(id, Ending::failed(reason)).await
             {
                 tracing::error!(binding_id = %id, error = %e, "could not mark the compensated binding failed");
             }
@@ -212,7 +212,7 @@ async fn refused(state: &AppState, pending: bindings::Model, err: UpstreamError)
     }
     let mut ending = Ending::failed(EndReason::UpstreamRefused);
     ending.upstream = err.result_code().map(|c| (c.code(), upstream_desc(&err)));
-    match repo::end(&state.db, pending.id, ending).await {
+    match state.group_commit.end(pending.id, ending).await {
         Ok(_) => err.into(),
         Err(e) => e.into(),
     }

@@ -11,7 +11,7 @@ use super::wire;
 use crate::auth::Principal;
 use crate::db::entity::bindings;
 use crate::domain::EndReason;
-use crate::repo::bindings::{self as repo, Ending};
+use crate::repo::bindings::Ending;
 use crate::state::AppState;
 
 /// Runs to its end even if the caller stops waiting (see [`super::detached`]).
@@ -31,7 +31,11 @@ async fn unbind_now(
 ) -> Result<bindings::Model, BindError> {
     // The usual case, an active binding, in one statement that also marks the unbind in flight (so
     // reconciliation does not take it for a binding the platform lost); anything else is read.
-    let current = match repo::touch_active(&state.db, id, principal.app_scope()).await? {
+    let current = match state
+        .group_commit
+        .touch_active(id, principal.app_scope())
+        .await?
+    {
         Some(row) => row,
         None => find_scoped(&state.db, principal, id).await?,
     };
@@ -39,7 +43,7 @@ async fn unbind_now(
         return Ok(current);
     }
     if current.expires_at.is_some_and(|at| at <= Utc::now()) {
-        return Ok(repo::end(&state.db, id, Ending::expired()).await?);
+        return Ok(state.group_commit.end(id, Ending::expired()).await?);
     }
     let Some(sub) = current.subscription_id.as_deref() else {
         return Err(BindError::StillPending);
@@ -53,5 +57,5 @@ async fn unbind_now(
         }
         Err(err) => return Err(err.into()),
     };
-    Ok(repo::end(&state.db, id, Ending::unbound(reason)).await?)
+    Ok(state.group_commit.end(id, Ending::unbound(reason)).await?)
 }

@@ -1,0 +1,286 @@
+//! The batch statements (PostgreSQL): many requests' activations, unbind marks or ends, each written
+//! with what the single-request path writes, under the same conditions and in the same lock order
+//! (binding rows, then X rows in number order, then party rows).
+//!
+//! The requests travel as one JSON parameter (`json_to_recordset`), so each statement's text is the
+//! same whatever the batch size and is prepared once per connection. The row-change rule
+//! ([`crate::repo::row_change`]: `version` bumped, `updated_at` set) is spelled in SQL here.
+//!
+//! A batch that fails (a deadlock, a lost connection) is written again one request at a time through
+//! the single-request path; every write here is safe to repeat (a row already active, marked or ended
+//! is returned as it is).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::lane::Batch;
+use crate::db::entity::bindings::{self, Entity as Bindings};
+use crate::repo::bindings::{self as single, Activation, Ending, current};
+
+/// `pending` -> `active` with the platform's ids ([`single::activate`] without a claim or an event).
+pub(super) struct Activate;
+
+pub(super) struct Activated {
+    pub id: Uuid,
+    pub app_id: String,
+    pub subscription_id: String,
+    pub relation_num: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Activated {
+    pub fn new(id: Uuid, activation: &Activation<'_>) -> Self {
+        Self {
+            id,
+            app_id: activation.app_id.to_owned(),
+            subscription_id: activation.subscription_id.to_owned(),
+            relation_num: activation.relation_num.to_owned(),
+            expires_at: activation.expires_at.map(|at| at.trunc_subsecs(6)),
+        }
+    }
+}
+
+const ACTIVATE: &str = "UPDATE bindings AS b \
+     SET status = 'active', subscription_id = v.sub, relation_num = v.rel, expires_at = v.exp, \
+         version = b.version + 1, updated_at = $2 \
+     FROM json_to_recordset($1::json) AS v(id uuid, sub text, rel text, exp timestamptz) \
+     WHERE b.id = v.id AND b.status = 'pending' \
+     RETURNING b.*";
+
+impl Batch for Activate {
+    const KIND: &'static str = "activate";
+    type Request = Activated;
+    type Output = bindings::Model;
+
+    async fn write(
+        db: &DatabaseConnection,
+        requests: Vec<Activated>,
+    ) -> Vec<Result<bindings::Model, DbErr>> {
+        let rows: Vec<_> = requests
+            .iter()
+            .map(|r| json!({"id": r.id, "sub": r.subscription_id, "rel": r.relation_num, "exp": r.expires_at}))
+            .collect();
+        match returning(db, ACTIVATE, &rows).await {
+            // A row no longer pending (reconciliation settled it first) is returned as it is.
+            Ok(mut done) => {
+                or_current(db, requests.iter().map(|r| (r.id, done.remove(&r.id)))).await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size = requests.len(), "an activation batch failed; writing each alone");
+                let mut results = Vec::with_capacity(requests.len());
+                for r in requests {
+                    results
+                        .push(single::mark_active_or_current(db, r.id, &r.as_activation()).await);
+                }
+                results
+            }
+        }
+    }
+}
+
+impl Activated {
+    fn as_activation(&self) -> Activation<'_> {
+        Activation {
+            app_id: &self.app_id,
+            subscription_id: &self.subscription_id,
+            relation_num: &self.relation_num,
+            expires_at: self.expires_at,
+            claim: None,
+        }
+    }
+}
+
+/// Marks an active binding's unbind in flight ([`single::touch_active`]).
+pub(super) struct Touch;
+
+pub(super) struct Touched {
+    pub id: Uuid,
+    /// The caller's app scope; None: any app.
+    pub app: Option<String>,
+}
+
+const TOUCH: &str = "UPDATE bindings AS b SET updated_at = $2 \
+     FROM json_to_recordset($1::json) AS v(id uuid, app text) \
+     WHERE b.id = v.id AND b.status = 'active' AND (v.app IS NULL OR b.app_id = v.app) \
+     RETURNING b.*";
+
+impl Batch for Touch {
+    const KIND: &'static str = "touch";
+    type Request = Touched;
+    type Output = Option<bindings::Model>;
+
+    async fn write(
+        db: &DatabaseConnection,
+        requests: Vec<Touched>,
+    ) -> Vec<Result<Option<bindings::Model>, DbErr>> {
+        let rows: Vec<_> = requests
+            .iter()
+            .map(|r| json!({"id": r.id, "app": r.app}))
+            .collect();
+        match returning(db, TOUCH, &rows).await {
+            // The scope is checked again here: two requests for one id with different scopes share
+            // the one row the statement returns, and only the one it belongs to may see it.
+            Ok(done) => requests
+                .iter()
+                .map(|r| {
+                    Ok(done
+                        .get(&r.id)
+                        .filter(|row| r.app.as_ref().is_none_or(|app| &row.app_id == app))
+                        .cloned())
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, size = requests.len(), "an unbind-mark batch failed; writing each alone");
+                let mut results = Vec::with_capacity(requests.len());
+                for r in requests {
+                    results.push(single::touch_active(db, r.id, r.app.as_deref()).await);
+                }
+                results
+            }
+        }
+    }
+}
+
+/// Ends live bindings and frees what they held ([`single::end`] without a guard or an event).
+pub(super) struct End;
+
+pub(super) struct Ended {
+    pub id: Uuid,
+    pub ending: Ending,
+}
+
+const END: &str = "UPDATE bindings AS b \
+     SET status = v.status, end_reason = v.reason, ended_at = $2, \
+         upstream_code = COALESCE(v.code, b.upstream_code), \
+         upstream_desc = COALESCE(v.descr, b.upstream_desc), \
+         version = b.version + 1, updated_at = $2 \
+     FROM json_to_recordset($1::json) AS v(id uuid, status text, reason text, code text, descr text) \
+     WHERE b.id = v.id AND b.status IN ('pending', 'active') \
+     RETURNING b.*";
+/// X rows in number order, the order every writer takes them in (one UPDATE may visit them in any).
+pub(super) const LOCK_X: &str = "SELECT number FROM x_numbers \
+     WHERE number IN (SELECT value FROM json_array_elements_text($1::json)) \
+     ORDER BY number FOR UPDATE";
+const UNCOUNT_X: &str = "UPDATE x_numbers AS n SET in_use = GREATEST(n.in_use - v.ended, 0) \
+     FROM json_to_recordset($1::json) AS v(number text, ended int) \
+     WHERE n.number = v.number AND n.in_use >= 1";
+const FREE_PARTIES: &str = "DELETE FROM binding_parties \
+     WHERE binding_id IN (SELECT value::uuid FROM json_array_elements_text($1::json))";
+
+impl Batch for End {
+    const KIND: &'static str = "end";
+    type Request = Ended;
+    type Output = bindings::Model;
+
+    async fn write(
+        db: &DatabaseConnection,
+        requests: Vec<Ended>,
+    ) -> Vec<Result<bindings::Model, DbErr>> {
+        match end_all(db, &requests).await {
+            // A row no longer live keeps its first end, and is returned as it is.
+            Ok(mut done) => {
+                or_current(db, requests.iter().map(|r| (r.id, done.remove(&r.id)))).await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size = requests.len(), "an end batch failed; writing each alone");
+                let mut results = Vec::with_capacity(requests.len());
+                for r in requests {
+                    results.push(single::end(db, r.id, r.ending).await);
+                }
+                results
+            }
+        }
+    }
+}
+
+/// One transaction: the rows, then X's counters (X rows locked in number order), then the party rows.
+async fn end_all(
+    db: &DatabaseConnection,
+    requests: &[Ended],
+) -> Result<HashMap<Uuid, bindings::Model>, DbErr> {
+    let rows: Vec<_> = requests
+        .iter()
+        .map(|r| {
+            let (code, descr) = r.ending.upstream.clone().unzip();
+            json!({
+                "id": r.id,
+                "status": r.ending.status.as_str(),
+                "reason": r.ending.reason.as_str(),
+                "code": code,
+                "descr": descr,
+            })
+        })
+        .collect();
+    let txn = db.begin().await?;
+    let ended = returning(&txn, END, &rows).await?;
+    let mut per_x: BTreeMap<&str, i32> = BTreeMap::new();
+    for row in ended.values() {
+        if let Some(x) = row.relation_num.as_deref() {
+            *per_x.entry(x).or_default() += 1;
+        }
+    }
+    if per_x.len() > 1 {
+        let numbers: Vec<_> = per_x.keys().collect();
+        txn.execute_raw(statement(LOCK_X, &json!(numbers), None))
+            .await?;
+    }
+    if !per_x.is_empty() {
+        let counts: Vec<_> = per_x
+            .iter()
+            .map(|(x, n)| json!({"number": x, "ended": n}))
+            .collect();
+        txn.execute_raw(statement(UNCOUNT_X, &json!(counts), None))
+            .await?;
+    }
+    if !ended.is_empty() {
+        let ids: Vec<_> = ended.keys().collect();
+        txn.execute_raw(statement(FREE_PARTIES, &json!(ids), None))
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// Runs a batch UPDATE .. RETURNING over `rows` (`$1`, with `$2` = now) and keys its rows by id.
+async fn returning<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    rows: &[serde_json::Value],
+) -> Result<HashMap<Uuid, bindings::Model>, DbErr> {
+    let models = Bindings::find()
+        .from_raw_sql(statement(sql, &json!(rows), Some(Utc::now())))
+        .all(conn)
+        .await?;
+    Ok(models.into_iter().map(|m| (m.id, m)).collect())
+}
+
+pub(super) fn statement(
+    sql: &str,
+    param: &serde_json::Value,
+    now: Option<DateTime<Utc>>,
+) -> Statement {
+    let mut values = vec![param.to_string().into()];
+    values.extend(now.map(Into::into));
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// Each request's row as the batch wrote it, or as it is now when the batch did not touch it.
+async fn or_current(
+    db: &DatabaseConnection,
+    rows: impl Iterator<Item = (Uuid, Option<bindings::Model>)>,
+) -> Vec<Result<bindings::Model, DbErr>> {
+    let mut results = Vec::new();
+    for (id, row) in rows {
+        results.push(match row {
+            Some(row) => Ok(row),
+            None => current(db, id).await,
+        });
+    }
+    results
+}
