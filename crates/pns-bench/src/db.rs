@@ -97,6 +97,16 @@ impl BenchDb {
         Ok(Database::connect(options).await?)
     }
 
+    /// Refreshes the planner's statistics, as autovacuum does within a minute of a deployment's
+    /// start: a measurement begins after the warm-up, not on the statistics of an empty table
+    /// (on which PostgreSQL plans a batch of lookups by primary key as a scan of the whole table).
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        let db = self.connect(1).await?;
+        db.execute_unprepared("ANALYZE").await?;
+        db.close().await?;
+        Ok(())
+    }
+
     /// Drops the PostgreSQL database (the SQLite file goes with the temporary directory).
     pub async fn drop_database(self) -> anyhow::Result<()> {
         if let Some((admin_url, name)) = self.admin {

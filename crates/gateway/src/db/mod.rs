@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+    SqlErr, TransactionTrait,
 };
 
 /// Connects to SQLite or PostgreSQL with a bounded pool. For PostgreSQL, TLS follows the URL's
@@ -73,4 +73,25 @@ pub async fn migrations_applied(db: &DatabaseConnection) -> Result<bool, DbErr> 
 
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Whether the database answered the statement with an error (it ran and failed, so nothing of it
+/// was written), as opposed to an outcome unknown (the connection was lost on the way).
+pub fn refused_by_database(err: &DbErr) -> bool {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(**e, sqlx::Error::Database(_))
+        }
+        _ => false,
+    }
+}
+
+/// The same error again, for each of several waiters on one statement.
+pub fn copy_err(err: &DbErr) -> DbErr {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) => DbErr::Exec(RuntimeErr::SqlxError(e.clone())),
+        DbErr::Query(RuntimeErr::SqlxError(e)) => DbErr::Query(RuntimeErr::SqlxError(e.clone())),
+        DbErr::Conn(RuntimeErr::SqlxError(e)) => DbErr::Conn(RuntimeErr::SqlxError(e.clone())),
+        other => DbErr::Custom(other.to_string()),
+    }
 }

@@ -62,6 +62,9 @@ fn direct_cycle(stack: &Arc<Stack>, numbers: usize) -> impl Op {
 async fn measure(ctx: &Ctx, stack: &Arc<Stack>, op: impl Op) -> (Measured, String) {
     let o = &ctx.opts;
     closed_loop(o.concurrency, warmup(ctx), o.max_ops, op.clone()).await;
+    if let Err(e) = stack.db.analyze().await {
+        eprintln!("ANALYZE after the warm-up failed: {e:#}");
+    }
     let cpu = Cpu::now(stack);
     let m = closed_loop(o.concurrency, o.duration, o.max_ops, op).await;
     let cores = cpu.cores_since(stack, m.elapsed);

@@ -28,6 +28,7 @@ pub async fn run(ctx: &Ctx, stack: &Arc<Stack>) -> anyhow::Result<Outcome> {
     let probe = Probe::new(stack).await?;
     let cycle = gateway_cycle(stack, ctx.opts.numbers);
     closed_loop(CONNECTIONS, warmup(ctx), 200, cycle.clone()).await;
+    stack.db.analyze().await?;
     let before = probe.snapshot().await?;
     let cycles = closed_loop(CONNECTIONS, AT_MOST, CYCLES, cycle).await;
     let per_cycle = probe.since(before, cycles.ok).await?;

@@ -1,5 +1,5 @@
 //! The batch of pending rows on named X numbers: many binds' rows, X counters and party claims in one
-//! transaction, in the lock order every writer uses (X rows in number order, then party rows sorted).
+//! statement, in the lock order every writer uses (X rows in number order, then party rows sorted).
 //!
 //! A party taken (by a live binding, or by another request of the same batch) refuses the whole
 //! batch; it is then written one request at a time, so only the requests whose party is really taken
@@ -8,12 +8,10 @@
 use std::collections::BTreeMap;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Statement,
 };
 use serde_json::json;
 
-use super::batches::{LOCK_X, statement};
 use super::lane::Batch;
 use crate::db::entity::bindings::{self, Entity as Bindings};
 use crate::repo::{ClaimError, fused};
@@ -31,13 +29,22 @@ pub(super) struct Claimed {
 /// The party that is taken, when the claim was refused.
 pub(super) type Refusal = Option<String>;
 
-const COUNT_X: &str = "UPDATE x_numbers AS n SET in_use = n.in_use + v.taken \
-     FROM json_to_recordset($1::json) AS v(number text, taken int) \
-     WHERE n.number = v.number";
-const CLAIM_PARTIES: &str = "INSERT INTO binding_parties (relation_num, party_num, binding_id) \
-     SELECT DISTINCT v.x, v.party, v.id \
-     FROM json_to_recordset($1::json) AS v(x text, party text, id uuid) \
-     ORDER BY v.x, v.party";
+/// X rows locked in number order (`l`) and counted, then the rows and party claims; the party insert
+/// reads the X update's result, so PostgreSQL runs the X step first. `{insert}` is the rows' INSERT;
+/// `{counts}` and `{parties}` the numbers of the JSON parameters after its values.
+const CLAIM: &str = "WITH c AS (SELECT * FROM json_to_recordset(${counts}::json) AS c(number text, taken int)), \
+     l AS MATERIALIZED (SELECT n.number FROM x_numbers AS n \
+           WHERE n.number = ANY(ARRAY(SELECT number FROM c)) ORDER BY n.number FOR UPDATE), \
+     x AS (UPDATE x_numbers AS n SET in_use = n.in_use + c.taken \
+           FROM c, l WHERE n.number = ANY(ARRAY(SELECT number FROM l)) \
+               AND n.number = c.number AND l.number = c.number RETURNING n.number), \
+     b AS ({insert} RETURNING id), \
+     p AS (INSERT INTO binding_parties (relation_num, party_num, binding_id) \
+           SELECT DISTINCT v.x, v.party, v.id \
+           FROM json_to_recordset(${parties}::json) AS v(x text, party text, id uuid) \
+           WHERE (SELECT count(*) FROM x) >= 0 AND (SELECT count(*) FROM b) >= 0 \
+           ORDER BY v.x, v.party RETURNING 1) \
+     SELECT count(*) AS claimed FROM p";
 
 impl Batch for Claim {
     const KIND: &'static str = "claim";
@@ -45,35 +52,28 @@ impl Batch for Claim {
     type Output = Refusal;
 
     async fn write(db: &DatabaseConnection, requests: Vec<Claimed>) -> Vec<Result<Refusal, DbErr>> {
-        let txn = match claim_all(db, &requests).await {
-            Ok(txn) => txn,
-            Err(e) => {
-                // Rolled back: nothing of the batch is written, so each request can be tried alone.
+        match db.execute_raw(claim_all(&requests)).await {
+            Ok(_) => requests.iter().map(|_| Ok(None)).collect(),
+            // The statement ran and failed (a party taken, a deadlock): nothing of the batch was
+            // written, so each request is tried alone.
+            Err(e) if crate::db::refused_by_database(&e) => {
                 if !crate::db::is_unique_violation(&e) {
                     tracing::warn!(error = %e, size = requests.len(), "a claim batch failed; writing each alone");
                 }
-                return one_by_one(db, requests).await;
+                one_by_one(db, requests).await
             }
-        };
-        match txn.commit().await {
-            Ok(()) => requests.iter().map(|_| Ok(None)).collect(),
-            // The commit's outcome is unknown: the rows may exist. Each request fails, as a single
-            // claim would; reconciliation settles whatever pending rows did land.
-            Err(e) => {
-                let e = e.to_string();
-                requests
-                    .iter()
-                    .map(|_| Err(DbErr::Custom(e.clone())))
-                    .collect()
-            }
+            // Outcome unknown (the connection was lost): the rows may exist, so nothing is written
+            // again; each request fails as a single claim would, and reconciliation settles any
+            // pending row that did land.
+            Err(e) => requests
+                .iter()
+                .map(|_| Err(crate::db::copy_err(&e)))
+                .collect(),
         }
     }
 }
 
-async fn claim_all(
-    db: &DatabaseConnection,
-    requests: &[Claimed],
-) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+fn claim_all(requests: &[Claimed]) -> Statement {
     let mut per_x: BTreeMap<&str, i32> = BTreeMap::new();
     let mut parties = Vec::with_capacity(requests.len() * 2);
     for r in requests {
@@ -82,24 +82,22 @@ async fn claim_all(
             parties.push(json!({"x": r.x, "party": party, "id": r.id}));
         }
     }
-    let txn = db.begin().await?;
-    if per_x.len() > 1 {
-        let numbers: Vec<_> = per_x.keys().collect();
-        txn.execute_raw(statement(LOCK_X, &json!(numbers), None))
-            .await?;
-    }
     let counts: Vec<_> = per_x
         .iter()
         .map(|(x, n)| json!({"number": x, "taken": n}))
         .collect();
-    txn.execute_raw(statement(COUNT_X, &json!(counts), None))
-        .await?;
-    let rows = requests.iter().map(|r| r.row.clone());
-    txn.execute_raw(Bindings::insert_many(rows).build(DbBackend::Postgres))
-        .await?;
-    txn.execute_raw(statement(CLAIM_PARTIES, &json!(parties), None))
-        .await?;
-    Ok(txn)
+    let insert =
+        Bindings::insert_many(requests.iter().map(|r| r.row.clone())).build(DbBackend::Postgres);
+    let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+    let sql = CLAIM
+        .replace("{insert}", &insert.sql)
+        .replace("{counts}", &(values.len() + 1).to_string())
+        .replace("{parties}", &(values.len() + 2).to_string());
+    values.extend([
+        json!(counts).to_string().into(),
+        json!(parties).to_string().into(),
+    ]);
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
 async fn one_by_one(

@@ -28,6 +28,8 @@ use crate::db::entity::bindings;
 use crate::domain::NewBinding;
 
 /// Writer tasks per kind of write: one batch can be at the database while the next one gathers.
+/// Measured (`pns-bench bind`, PostgreSQL, 64 connections): 1 writer 1,402 cycles/s, 2 writers
+/// 1,610-1,702, 4 writers 1,636-1,646.
 const WRITERS: usize = 2;
 
 /// The batched binding writes of one database. Cheap to clone; the writer tasks stop when the last
