@@ -23,7 +23,7 @@ use self::claim::{Claim, Claimed};
 use self::lane::Lane;
 use super::ClaimError;
 use super::bindings::{self as single, Activation, Ending};
-use super::outbox::{anyone_listens, may_receive};
+use super::outbox::may_receive;
 use crate::db::entity::bindings;
 use crate::domain::NewBinding;
 
@@ -126,10 +126,10 @@ impl GroupCommit {
         single::touch_active(&self.db, id, app).await
     }
 
-    /// [`single::end`].
-    pub async fn end(&self, id: Uuid, ending: Ending) -> Result<bindings::Model, DbErr> {
+    /// [`single::end`] of a binding of `app` (whose endpoints decide whether an event is written).
+    pub async fn end(&self, id: Uuid, app: &str, ending: Ending) -> Result<bindings::Model, DbErr> {
         if let Some(lanes) = &self.lanes
-            && !anyone_listens(&self.db).await?
+            && !may_receive(&self.db, app).await?
         {
             let request = Ended {
                 id,

@@ -164,7 +164,7 @@ async fn record(
             (Some(EndReason::RecordFailed), "recording it failed")
         }
     };
-    Err(compensate(state, pending.id, subscription_id, reason, why).await)
+    Err(compensate(state, &pending, subscription_id, reason, why).await)
 }
 
 /// The platform bound it but the table cannot take it: unbind it again so nothing upstream is
@@ -172,11 +172,12 @@ async fn record(
 /// already settled is left as it is: reconciliation reports the platform's binding as an orphan).
 async fn compensate(
     state: &AppState,
-    id: Uuid,
+    pending: &bindings::Model,
     subscription_id: &str,
     end: Option<EndReason>,
     why: &'static str,
 ) -> CreateFailure {
+    let id = pending.id;
     tracing::error!(binding_id = %id, why, "compensating a bind with an unbind");
     let unbound = match wire::subscription_id(subscription_id) {
         Some(sub) => state.upstream.unbind(&sub).await,
@@ -185,7 +186,10 @@ async fn compensate(
     match unbound {
         Ok(()) => {
             if let Some(reason) = end
-                && let Err(e) = state.group_commit.end(id, Ending::failed(reason)).await
+                && let Err(e) = state
+                    .group_commit
+                    .end(id, &pending.app_id, Ending::failed(reason))
+                    .await
             {
                 tracing::error!(binding_id = %id, error = %e, "could not mark the compensated binding failed");
             }
@@ -212,7 +216,11 @@ async fn refused(state: &AppState, pending: bindings::Model, err: UpstreamError)
     }
     let mut ending = Ending::failed(EndReason::UpstreamRefused);
     ending.upstream = err.result_code().map(|c| (c.code(), upstream_desc(&err)));
-    match state.group_commit.end(pending.id, ending).await {
+    match state
+        .group_commit
+        .end(pending.id, &pending.app_id, ending)
+        .await
+    {
         Ok(_) => err.into(),
         Err(e) => e.into(),
     }

@@ -43,7 +43,10 @@ async fn unbind_now(
         return Ok(current);
     }
     if current.expires_at.is_some_and(|at| at <= Utc::now()) {
-        return Ok(state.group_commit.end(id, Ending::expired()).await?);
+        return Ok(state
+            .group_commit
+            .end(id, &current.app_id, Ending::expired())
+            .await?);
     }
     let Some(sub) = current.subscription_id.as_deref() else {
         return Err(BindError::StillPending);
@@ -57,5 +60,8 @@ async fn unbind_now(
         }
         Err(err) => return Err(err.into()),
     };
-    Ok(state.group_commit.end(id, Ending::unbound(reason)).await?)
+    Ok(state
+        .group_commit
+        .end(id, &current.app_id, Ending::unbound(reason))
+        .await?)
 }
