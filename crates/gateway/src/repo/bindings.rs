@@ -10,12 +10,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ClaimError;
+pub use super::ending::Ending;
 use super::fused;
 use super::outbox::{EventType, anyone_listens, binding_event, may_receive};
 use super::parties::{claim, count_on_x, release, take_slot};
 use super::row_change;
 use crate::db::entity::bindings::{self, Entity as Bindings};
-use crate::domain::{BindingStatus, EndReason, NewBinding};
+use crate::domain::{BindingStatus, NewBinding};
 
 pub(super) fn pending_row(
     app_id: &str,
@@ -249,44 +250,6 @@ pub(super) async fn current<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(id.to_string()))
-}
-
-/// How a binding ends: the status it ends in, why, and the platform's refusal when there was one.
-#[derive(Debug, Clone)]
-pub struct Ending {
-    pub status: BindingStatus,
-    pub reason: EndReason,
-    pub upstream: Option<(String, String)>,
-}
-
-impl Ending {
-    pub fn new(status: BindingStatus, reason: EndReason) -> Self {
-        debug_assert!(status.is_ended());
-        Self {
-            status,
-            reason,
-            upstream: None,
-        }
-    }
-    pub fn failed(reason: EndReason) -> Self {
-        Self::new(BindingStatus::Failed, reason)
-    }
-    pub fn unbound(reason: EndReason) -> Self {
-        Self::new(BindingStatus::Unbound, reason)
-    }
-    pub fn expired() -> Self {
-        Self::new(BindingStatus::Expired, EndReason::Expired)
-    }
-
-    /// The event apps receive about this end.
-    pub fn event_type(&self) -> EventType {
-        match (self.status, self.reason) {
-            (_, EndReason::MissingUpstream) => EventType::BindingMissingUpstream,
-            (BindingStatus::Expired, _) => EventType::BindingExpired,
-            (BindingStatus::Failed, _) => EventType::BindingFailed,
-            _ => EventType::BindingUnbound,
-        }
-    }
 }
 
 /// Ends a binding (failed, unbound, expired) and frees its parties, once: a binding already ended

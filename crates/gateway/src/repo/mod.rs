@@ -10,6 +10,7 @@
 pub mod bindings;
 pub mod change;
 pub mod correction;
+mod ending;
 mod fused;
 mod group_commit;
 pub mod outbox;

@@ -126,12 +126,7 @@ both_backends!(
 
 /// Batches and the requests they wrote, over every kind, from `/metrics`.
 async fn batches(app: &crate::helpers::TestApp) -> (f64, f64) {
-    let metrics = app
-        .get(&app.admin(), "/metrics")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let total = |suffix: &str| -> f64 {
         metrics
             .lines()

@@ -41,6 +41,15 @@ impl TestApp {
         self.token("ops", "admin")
     }
 
+    /// `/metrics` as an admin reads it.
+    pub async fn metrics(&self) -> String {
+        self.get(&self.admin(), "/metrics")
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.address))

@@ -54,7 +54,7 @@ both_backends!(
             assert_eq!(status, 201, "{body}");
             assert_ne!(body["relationNum"], FOREIGN);
         }
-        let metrics = app.get(&admin, "/metrics").await.text().await.unwrap();
+        let metrics = app.metrics().await;
         assert!(
             metrics.contains("pns_pool_numbers_marked_unusable_total"),
             "the mark is counted"

@@ -81,13 +81,10 @@ impl Batch for Activate {
                 or_current(db, requests.iter().map(|r| (r.id, done.remove(&r.id)))).await
             }
             Err(e) => {
-                tracing::warn!(error = %e, size = requests.len(), "an activation batch failed; writing each alone");
-                let mut results = Vec::with_capacity(requests.len());
-                for r in requests {
-                    results
-                        .push(single::mark_active_or_current(db, r.id, &r.as_activation()).await);
-                }
-                results
+                each_alone(Self::KIND, &e, requests, |r| async move {
+                    single::mark_active_or_current(db, r.id, &r.as_activation()).await
+                })
+                .await
             }
         }
     }
@@ -146,12 +143,10 @@ impl Batch for Touch {
                 })
                 .collect(),
             Err(e) => {
-                tracing::warn!(error = %e, size = requests.len(), "an unbind-mark batch failed; writing each alone");
-                let mut results = Vec::with_capacity(requests.len());
-                for r in requests {
-                    results.push(single::touch_active(db, r.id, r.app.as_deref()).await);
-                }
-                results
+                each_alone(Self::KIND, &e, requests, |r| async move {
+                    single::touch_active(db, r.id, r.app.as_deref()).await
+                })
+                .await
             }
         }
     }
@@ -206,12 +201,10 @@ impl Batch for End {
                 or_current(db, requests.iter().map(|r| (r.id, done.remove(&r.id)))).await
             }
             Err(e) => {
-                tracing::warn!(error = %e, size = requests.len(), "an end batch failed; writing each alone");
-                let mut results = Vec::with_capacity(requests.len());
-                for r in requests {
-                    results.push(single::end(db, r.id, r.ending).await);
-                }
-                results
+                each_alone(Self::KIND, &e, requests, |r| async move {
+                    single::end(db, r.id, r.ending).await
+                })
+                .await
             }
         }
     }
@@ -258,6 +251,24 @@ pub(super) fn statement(
     let mut values = vec![param.to_string().into()];
     values.extend(now.map(Into::into));
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// After a failed batch: each request written alone through the single-request path, in order.
+pub(super) async fn each_alone<R, T, Fut>(
+    kind: &str,
+    error: &DbErr,
+    requests: Vec<R>,
+    write: impl Fn(R) -> Fut,
+) -> Vec<Result<T, DbErr>>
+where
+    Fut: std::future::Future<Output = Result<T, DbErr>>,
+{
+    tracing::warn!(%error, kind, size = requests.len(), "a group-commit batch failed; writing each request alone");
+    let mut results = Vec::with_capacity(requests.len());
+    for request in requests {
+        results.push(write(request).await);
+    }
+    results
 }
 
 /// Each request's row as the batch wrote it, or as it is now when the batch did not touch it.

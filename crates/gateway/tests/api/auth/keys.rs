@@ -118,8 +118,7 @@ async fn a_provider_outage_keeps_cached_keys_working_and_shows_in_readyz_and_met
     assert_eq!(body["jwks"]["keys"], 1);
     let token = key.sign(&keycloak_claims(&idp.issuer(), "billing", "bindings:read"));
     assert_eq!(status(&app, &token).await, 200);
-    let admin = app.token("ops", "admin");
-    let metrics = app.get(&admin, "/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("pns_jwks_up 0"), "{metrics}");
     assert!(
         metrics.contains("pns_jwks_refresh_total{outcome=\"error\"}"),
@@ -150,7 +149,7 @@ async fn a_provider_outage_keeps_cached_keys_working_and_shows_in_readyz_and_met
         readyz(&app).await.1["jwks"]["status"] == "ok"
     })
     .await;
-    let metrics = app.get(&admin, "/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("pns_jwks_up 1"), "{metrics}");
 }
 

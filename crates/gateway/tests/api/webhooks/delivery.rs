@@ -109,12 +109,7 @@ both_backends!(
         assert_eq!(fetched["failingSince"], Value::Null);
 
         // Metrics count attempts by outcome.
-        let metrics = app
-            .get(&app.admin(), "/metrics")
-            .await
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics().await;
         assert!(metrics.contains("pns_webhook_deliveries_total{outcome=\"retrying\"}"));
         assert!(metrics.contains("pns_webhook_deliveries_total{outcome=\"delivered\"}"));
         assert!(metrics.contains("pns_webhook_backlog "));
